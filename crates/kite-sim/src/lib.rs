@@ -1,0 +1,186 @@
+//! The sandbox: a wire-compatible Kite Connect simulator that runs on loopback.
+//!
+//! It is the product's default when no Kite credentials are configured, so a new user sees a live market
+//! at once, and every test of the Kite path runs against it over real sockets. Two listeners, as Kite
+//! has two hosts: the ticker WebSocket (served at `/`) and an HTTP side (admin and fault injection now,
+//! the REST API later).
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod codec;
+pub mod market;
+pub mod state;
+pub mod ticker;
+pub mod universe;
+
+pub use state::ConnectionInfo;
+
+use market::{Market, MarketConfig};
+use rand::{distributions::Alphanumeric, Rng};
+use state::{Shared, Snapshot};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tracing::info;
+
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    pub api_key: String,
+    pub market: MarketConfig,
+    /// How often the market moves.
+    pub step_interval: Duration,
+    pub heartbeat_interval: Duration,
+    pub max_connections_per_key: usize,
+    /// `127.0.0.1:0` picks a free port.
+    pub http_addr: SocketAddr,
+    pub ws_addr: SocketAddr,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            api_key: "sandbox_api_key".into(),
+            market: MarketConfig::default(),
+            step_interval: Duration::from_millis(250),
+            heartbeat_interval: ticker::DEFAULT_HEARTBEAT,
+            max_connections_per_key: 3,
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ws_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+/// A running sandbox. Dropping it stops its tasks.
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    http_addr: SocketAddr,
+    ws_addr: SocketAddr,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Self> {
+        let market = Market::new(config.market.clone());
+        let by_token: Arc<HashMap<_, _>> = Arc::new(
+            market
+                .quotes()
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (q.token, i))
+                .collect(),
+        );
+        let first = Snapshot {
+            quotes: market.quotes().to_vec(),
+            changed: Vec::new(),
+            by_token: by_token.clone(),
+        };
+        let ws_listener = TcpListener::bind(config.ws_addr).await?;
+        let http_listener = TcpListener::bind(config.http_addr).await?;
+        let ws_addr = ws_listener.local_addr()?;
+        let http_addr = http_listener.local_addr()?;
+        let step = config.step_interval;
+        let shared = Shared::new(config, first);
+
+        let stepper = {
+            let shared = shared.clone();
+            tokio::spawn(async move { run_market(market, shared, by_token, step).await })
+        };
+        let ws_app = axum::Router::new()
+            .route("/", axum::routing::get(ticker::upgrade))
+            .with_state(shared.clone());
+        let ws_task = tokio::spawn(async move {
+            let _ = axum::serve(ws_listener, ws_app).await;
+        });
+        let http_app = admin::router(shared.clone());
+        let http_task = tokio::spawn(async move {
+            let _ = axum::serve(http_listener, http_app).await;
+        });
+        info!(%ws_addr, %http_addr, "sandbox started");
+        Ok(Self {
+            shared,
+            http_addr,
+            ws_addr,
+            tasks: vec![stepper, ws_task, http_task],
+        })
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.shared.config.api_key
+    }
+
+    /// A new access token valid for the ticker (the REST login flow will mint these later).
+    pub fn mint_access_token(&self) -> String {
+        let token: String = rand::thread_rng()
+            .sample_iter(&Alphanumeric)
+            .take(32)
+            .map(char::from)
+            .collect();
+        self.shared.add_access_token(token.clone());
+        token
+    }
+
+    pub fn revoke_access_token(&self, token: &str) {
+        self.shared.revoke_access_token(token);
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.ws_addr)
+    }
+
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    pub fn ticker_connections(&self) -> Vec<ConnectionInfo> {
+        self.shared.connections()
+    }
+
+    /// Fault: drop every ticker socket and refuse new ones for `refuse_for`.
+    pub fn drop_ticker_connections(&self, refuse_for: Duration) {
+        self.shared.faults.drop_connections(refuse_for);
+    }
+
+    /// Fault: keep ticker sockets open but silent for `duration`.
+    pub fn stall_ticker(&self, duration: Duration) {
+        self.shared.faults.stall(duration);
+    }
+
+    /// The instruments the sandbox streams.
+    pub fn instruments(&self) -> Vec<model::WatchInstrument> {
+        universe::watch_instruments()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+async fn run_market(
+    mut market: Market,
+    shared: Arc<Shared>,
+    by_token: Arc<HashMap<model::InstrumentToken, usize>>,
+    step: Duration,
+) {
+    let mut interval = tokio::time::interval(step);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as u32)
+            .unwrap_or(0);
+        let changed = market.step(now);
+        shared.publish(Snapshot {
+            quotes: market.quotes().to_vec(),
+            changed,
+            by_token: by_token.clone(),
+        });
+    }
+}

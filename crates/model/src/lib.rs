@@ -1,0 +1,14 @@
+//! Types shared by every part of Kite Trading Agent, compiled for the server and for the browser (WASM).
+//!
+//! Nothing here does I/O: these are the nouns the rest of the product talks in.
+#![forbid(unsafe_code)]
+
+pub mod instrument;
+pub mod live;
+pub mod status;
+pub mod tick;
+
+pub use instrument::{Exchange, InstrumentToken, Segment, WatchInstrument};
+pub use live::{ClientMessage, LiveMessage};
+pub use status::{ServerStatus, TickerState, TradingMode};
+pub use tick::{DepthLevel, Mode, Ohlc, Tick, DEPTH_LEVELS};
