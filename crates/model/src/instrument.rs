@@ -141,6 +141,13 @@ pub struct WatchInstrument {
     pub is_index: bool,
 }
 
+/// A market-watch row as first served: the instrument and its latest tick, if one has arrived.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WatchRow {
+    pub instrument: WatchInstrument,
+    pub tick: Option<crate::Tick>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

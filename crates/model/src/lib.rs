@@ -8,7 +8,7 @@ pub mod live;
 pub mod status;
 pub mod tick;
 
-pub use instrument::{Exchange, InstrumentToken, Segment, WatchInstrument};
+pub use instrument::{Exchange, InstrumentToken, Segment, WatchInstrument, WatchRow};
 pub use live::{ClientMessage, LiveMessage};
 pub use status::{ServerStatus, TickerState, TradingMode};
 pub use tick::{DepthLevel, Mode, Ohlc, Tick, DEPTH_LEVELS};

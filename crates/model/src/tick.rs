@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 pub const DEPTH_LEVELS: usize = 5;
 
 /// Streaming mode of a subscription; also tells which fields a tick carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+/// Ordered by richness: `Ltp < Quote < Full`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Ltp,

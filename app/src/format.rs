@@ -1,0 +1,90 @@
+//! Number formatting as Indian traders read it: rupees with two decimals, quantities in lakh/crore
+//! grouping (12,34,567).
+
+/// Groups the integer part Indian style: last three digits, then pairs.
+pub fn group_indian(n: u64) -> String {
+    let s = n.to_string();
+    if s.len() <= 3 {
+        return s;
+    }
+    let (head, tail) = s.split_at(s.len() - 3);
+    let mut out = String::new();
+    let first = head.len() % 2;
+    if first == 1 {
+        out.push_str(&head[..1]);
+    }
+    for (i, pair) in head.as_bytes()[first..].chunks(2).enumerate() {
+        if i > 0 || first == 1 {
+            out.push(',');
+        }
+        out.push_str(std::str::from_utf8(pair).unwrap_or(""));
+    }
+    out.push(',');
+    out.push_str(tail);
+    out
+}
+
+/// A price with two decimals and Indian grouping: `26,050.35`.
+pub fn price(p: f64) -> String {
+    if !p.is_finite() {
+        return "—".into();
+    }
+    let paise = (p.abs() * 100.0).round() as u64;
+    let sign = if p < 0.0 && paise > 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", group_indian(paise / 100), paise % 100)
+}
+
+pub fn quantity(q: u32) -> String {
+    group_indian(q as u64)
+}
+
+/// Signed change with two decimals: `+1.25` / `-0.40`.
+pub fn signed(v: f64) -> String {
+    if v > 0.0 {
+        format!("+{}", price(v))
+    } else {
+        price(v)
+    }
+}
+
+pub fn percent(v: f64) -> String {
+    format!("{}%", signed(v))
+}
+
+pub fn uptime(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    if h > 0 {
+        format!("{h}h {m:02}m")
+    } else {
+        format!("{m}m {s:02}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indian_grouping() {
+        assert_eq!(group_indian(0), "0");
+        assert_eq!(group_indian(999), "999");
+        assert_eq!(group_indian(1000), "1,000");
+        assert_eq!(group_indian(100000), "1,00,000");
+        assert_eq!(group_indian(1234567), "12,34,567");
+        assert_eq!(group_indian(123456789), "12,34,56,789");
+    }
+
+    #[test]
+    fn prices_and_changes() {
+        assert_eq!(price(26050.35), "26,050.35");
+        assert_eq!(price(0.05), "0.05");
+        assert_eq!(price(-1234.5), "-1,234.50");
+        assert_eq!(signed(1.2), "+1.20");
+        assert_eq!(signed(-0.4), "-0.40");
+        assert_eq!(signed(0.0), "0.00");
+        assert_eq!(percent(0.123), "+0.12%");
+        assert_eq!(price(f64::NAN), "—");
+        assert_eq!(uptime(3725), "1h 02m");
+        assert_eq!(uptime(65), "1m 05s");
+    }
+}

@@ -1,0 +1,57 @@
+//! The dashboard: a Leptos app rendered on the server and hydrated in the browser.
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod format;
+pub mod live;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::StaticSegment;
+
+/// The HTML document around the app (server side only renders this).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let feed = live::LiveFeed::new();
+    provide_context(feed);
+    // Effects run only in the browser: the live socket opens once the page has hydrated.
+    Effect::new(move |_| {
+        feed.connect();
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/kite-agent.css"/>
+        <Title text="Kite Trading Agent"/>
+        <Router>
+            <components::header::Header/>
+            <main>
+                <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
+                    <Route path=StaticSegment("") view=pages::market_watch::MarketWatch/>
+                </Routes>
+            </main>
+            <components::status_bar::StatusBar/>
+        </Router>
+    }
+}

@@ -1,0 +1,313 @@
+//! The browser's end of `/ws/live`: one socket per tab, reconnecting with backoff, feeding reactive
+//! signals. Each market-watch row owns a signal, so a tick re-renders only its own row.
+
+use leptos::prelude::*;
+use model::{ClientMessage, InstrumentToken, LiveMessage, Tick, TickerState};
+use std::collections::HashMap;
+
+/// State of the browser's own socket to our server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    Connecting,
+    Connected,
+    /// Socket lost; next try in `retry_in_ms`.
+    Reconnecting {
+        attempt: u32,
+        retry_in_ms: u64,
+    },
+    /// Several tries failed in a row; still retrying, less often.
+    Offline {
+        retry_in_ms: u64,
+    },
+}
+
+/// After this many failed tries in a row the badge says offline rather than reconnecting.
+pub const OFFLINE_AFTER: u32 = 5;
+
+/// What the badge shows: the browser link first, then (when that is up) the upstream ticker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Badge {
+    /// Stable keyword for styling and tests: connected, connecting, reconnecting, offline.
+    pub state: &'static str,
+    pub text: String,
+}
+
+pub fn badge(link: &LinkState, ticker: Option<&TickerState>) -> Badge {
+    let secs = |ms: u64| (ms as f64 / 1000.0).max(0.1);
+    match link {
+        LinkState::Connecting => Badge {
+            state: "connecting",
+            text: "Connecting…".into(),
+        },
+        LinkState::Reconnecting {
+            attempt,
+            retry_in_ms,
+        } => Badge {
+            state: "reconnecting",
+            text: format!(
+                "Reconnecting (try {attempt}, in {:.1}s)",
+                secs(*retry_in_ms)
+            ),
+        },
+        LinkState::Offline { retry_in_ms } => Badge {
+            state: "offline",
+            text: format!("Offline — retrying in {:.0}s", secs(*retry_in_ms)),
+        },
+        LinkState::Connected => match ticker {
+            Some(TickerState::Connected) => Badge {
+                state: "connected",
+                text: "Live".into(),
+            },
+            Some(TickerState::Reconnecting {
+                attempt,
+                retry_in_ms,
+            }) => Badge {
+                state: "reconnecting",
+                text: format!(
+                    "Feed reconnecting (try {attempt}, in {:.1}s)",
+                    secs(*retry_in_ms)
+                ),
+            },
+            Some(TickerState::AuthFailed { .. }) => Badge {
+                state: "offline",
+                text: "Feed offline — Kite session expired, log in again".into(),
+            },
+            Some(TickerState::Stopped) => Badge {
+                state: "offline",
+                text: "Feed stopped".into(),
+            },
+            Some(TickerState::Connecting) | None => Badge {
+                state: "connecting",
+                text: "Feed connecting…".into(),
+            },
+        },
+    }
+}
+
+/// Reconnect delay for the browser socket: 0.5 s doubling to 10 s, with jitter from the clock.
+pub fn retry_delay_ms(attempt: u32, jitter_seed: u64) -> u64 {
+    let ceiling = (500u64 << attempt.saturating_sub(1).min(5)).min(10_000);
+    ceiling / 2 + jitter_seed % (ceiling / 2 + 1)
+}
+
+#[derive(Clone, Copy)]
+pub struct LiveFeed {
+    pub link: RwSignal<LinkState>,
+    pub ticker: RwSignal<Option<TickerState>>,
+    /// Row signals by instrument, registered by the rows themselves.
+    rows: StoredValue<HashMap<InstrumentToken, RwSignal<Option<Tick>>>>,
+    pub ticks_seen: RwSignal<u64>,
+}
+
+impl Default for LiveFeed {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LiveFeed {
+    pub fn new() -> Self {
+        Self {
+            link: RwSignal::new(LinkState::Connecting),
+            ticker: RwSignal::new(None),
+            rows: StoredValue::new(HashMap::new()),
+            ticks_seen: RwSignal::new(0),
+        }
+    }
+
+    /// Registers a row's signal so ticks for `token` reach it.
+    pub fn register(&self, token: InstrumentToken, signal: RwSignal<Option<Tick>>) {
+        self.rows.update_value(|m| {
+            m.insert(token, signal);
+        });
+    }
+
+    pub fn badge(&self) -> Badge {
+        badge(&self.link.get(), self.ticker.get().as_ref())
+    }
+
+    /// Applies one server message; returns the reply to send, if any.
+    pub fn on_message(&self, text: &str) -> Option<String> {
+        let msg: LiveMessage = serde_json::from_str(text).ok()?;
+        match msg {
+            LiveMessage::Tick { tick } => {
+                if let Some(row) = self.rows.with_value(|m| m.get(&tick.token).copied()) {
+                    row.set(Some(tick));
+                }
+                self.ticks_seen.update(|n| *n += 1);
+                None
+            }
+            LiveMessage::Ticker { ticker } => {
+                self.ticker.set(Some(ticker));
+                None
+            }
+            LiveMessage::Ping { nonce } => {
+                serde_json::to_string(&ClientMessage::Pong { nonce }).ok()
+            }
+            LiveMessage::Heartbeat { .. } => None,
+        }
+    }
+
+    /// Opens the socket (browser only; on the server this does nothing).
+    pub fn connect(self) {
+        #[cfg(feature = "hydrate")]
+        socket::open(self, 0);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod socket {
+    use super::*;
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::time::Duration;
+    use wasm_bindgen::prelude::*;
+    use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+    /// With no message at all for this long (the server sends a heartbeat every second), the socket is
+    /// presumed dead and replaced.
+    const SILENCE_MS: f64 = 5_000.0;
+
+    fn url() -> Option<String> {
+        let loc = web_sys::window()?.location();
+        let scheme = if loc.protocol().ok()? == "https:" {
+            "wss"
+        } else {
+            "ws"
+        };
+        Some(format!("{scheme}://{}/ws/live", loc.host().ok()?))
+    }
+
+    fn schedule(feed: LiveFeed, attempt: u32) {
+        let delay = retry_delay_ms(attempt, js_sys::Date::now() as u64);
+        feed.link.set(if attempt >= OFFLINE_AFTER {
+            LinkState::Offline { retry_in_ms: delay }
+        } else {
+            LinkState::Reconnecting {
+                attempt,
+                retry_in_ms: delay,
+            }
+        });
+        set_timeout(move || open(feed, attempt), Duration::from_millis(delay));
+    }
+
+    pub fn open(feed: LiveFeed, attempt: u32) {
+        let Some(url) = url() else { return };
+        let ws = match WebSocket::new(&url) {
+            Ok(ws) => ws,
+            Err(_) => return schedule(feed, attempt + 1),
+        };
+        let last_seen = Rc::new(Cell::new(js_sys::Date::now()));
+        let closed = Rc::new(Cell::new(false));
+
+        let onopen = Closure::<dyn FnMut()>::new({
+            let last_seen = last_seen.clone();
+            move || {
+                last_seen.set(js_sys::Date::now());
+                feed.link.set(LinkState::Connected);
+            }
+        });
+        ws.set_onopen(Some(onopen.as_ref().unchecked_ref()));
+        onopen.forget();
+
+        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new({
+            let ws = ws.clone();
+            let last_seen = last_seen.clone();
+            move |e: MessageEvent| {
+                last_seen.set(js_sys::Date::now());
+                if let Some(text) = e.data().as_string() {
+                    if let Some(reply) = feed.on_message(&text) {
+                        let _ = ws.send_with_str(&reply);
+                    }
+                }
+            }
+        });
+        ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        onmessage.forget();
+
+        let onclose = Closure::<dyn FnMut(CloseEvent)>::new({
+            let closed = closed.clone();
+            move |_e: CloseEvent| {
+                if !closed.replace(true) {
+                    schedule(feed, attempt + 1);
+                }
+            }
+        });
+        ws.set_onclose(Some(onclose.as_ref().unchecked_ref()));
+        onclose.forget();
+
+        // Watchdog: a socket that stays open but silent is closed, which schedules a reconnect.
+        let handle = Rc::new(Cell::new(None::<IntervalHandle>));
+        let h = set_interval_with_handle(
+            {
+                let handle = handle.clone();
+                let closed = closed.clone();
+                move || {
+                    if closed.get() {
+                        if let Some(h) = handle.take() {
+                            h.clear();
+                        }
+                        return;
+                    }
+                    if js_sys::Date::now() - last_seen.get() > SILENCE_MS {
+                        let _ = ws.close();
+                        if !closed.replace(true) {
+                            schedule(feed, attempt + 1);
+                        }
+                    }
+                }
+            },
+            Duration::from_millis(1000),
+        );
+        if let Ok(h) = h {
+            handle.set(Some(h));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn badge_prefers_link_then_ticker() {
+        let up = LinkState::Connected;
+        assert_eq!(badge(&up, Some(&TickerState::Connected)).state, "connected");
+        let b = badge(
+            &up,
+            Some(&TickerState::Reconnecting {
+                attempt: 2,
+                retry_in_ms: 1500,
+            }),
+        );
+        assert_eq!(b.state, "reconnecting");
+        assert!(b.text.contains("try 2"));
+        let down = LinkState::Reconnecting {
+            attempt: 1,
+            retry_in_ms: 400,
+        };
+        assert_eq!(
+            badge(&down, Some(&TickerState::Connected)).state,
+            "reconnecting"
+        );
+        assert_eq!(
+            badge(&LinkState::Offline { retry_in_ms: 9000 }, None).state,
+            "offline"
+        );
+        let expired = TickerState::AuthFailed {
+            reason: "403".into(),
+        };
+        assert_eq!(badge(&up, Some(&expired)).state, "offline");
+    }
+
+    #[test]
+    fn retry_delay_grows_with_jitter_and_caps() {
+        for seed in [0u64, 7, 123_456_789] {
+            let d1 = retry_delay_ms(1, seed);
+            assert!((250..=500).contains(&d1), "{d1}");
+            let d9 = retry_delay_ms(9, seed);
+            assert!((5_000..=10_000).contains(&d9), "{d9}");
+        }
+        assert_ne!(retry_delay_ms(3, 1), retry_delay_ms(3, 2));
+    }
+}

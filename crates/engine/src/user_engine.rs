@@ -1,0 +1,128 @@
+//! One user's engine: their ticker connection, their market watch, their live fan-out.
+
+use crate::hub::UserId;
+use crate::market_watch::MarketWatch;
+use kite::{TickerClient, TickerConfig, TickerEvent, TickerHandle};
+use model::{LiveMessage, Mode, ServerStatus, Tick, TickerState, WatchInstrument, WatchRow};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::{broadcast, mpsc};
+use tracing::{info_span, warn, Instrument};
+
+/// Capacity of the per-user live channel. A dashboard that falls this far behind skips to the latest
+/// state (it re-reads the whole watch) rather than slowing the engine.
+const LIVE_CAPACITY: usize = 4096;
+
+pub struct UserEngine {
+    user: UserId,
+    ticker: TickerHandle,
+    watch: RwLock<MarketWatch>,
+    live: broadcast::Sender<LiveMessage>,
+    ticks_received: AtomicU64,
+}
+
+impl UserEngine {
+    /// Connects the user's ticker, subscribes the watch list in full mode and starts the event loop.
+    pub fn start(
+        user: UserId,
+        ticker: TickerConfig,
+        instruments: Vec<WatchInstrument>,
+    ) -> Arc<Self> {
+        let (handle, events) = TickerClient::spawn(ticker);
+        let watch = MarketWatch::new(instruments);
+        handle.subscribe(&watch.tokens(), Mode::Full);
+        let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let engine = Arc::new(Self {
+            user: user.clone(),
+            ticker: handle,
+            watch: RwLock::new(watch),
+            live,
+            ticks_received: AtomicU64::new(0),
+        });
+        let e = Arc::downgrade(&engine);
+        tokio::spawn(
+            async move { run(e, events).await }.instrument(info_span!("engine", user = %user)),
+        );
+        engine
+    }
+
+    pub fn user(&self) -> &UserId {
+        &self.user
+    }
+
+    pub fn ticker_state(&self) -> TickerState {
+        self.ticker.state()
+    }
+
+    pub fn ticker(&self) -> &TickerHandle {
+        &self.ticker
+    }
+
+    pub fn subscribed(&self) -> usize {
+        self.ticker.subscribed_count()
+    }
+
+    pub fn ticks_received(&self) -> u64 {
+        self.ticks_received.load(Ordering::Relaxed)
+    }
+
+    /// A receiver of this user's live messages from now on.
+    pub fn live(&self) -> broadcast::Receiver<LiveMessage> {
+        self.live.subscribe()
+    }
+
+    pub fn latest_ticks(&self) -> Vec<Tick> {
+        self.read_watch().ticks()
+    }
+
+    pub fn watch_rows(&self) -> Vec<WatchRow> {
+        self.read_watch().rows()
+    }
+
+    fn read_watch(&self) -> std::sync::RwLockReadGuard<'_, MarketWatch> {
+        self.watch.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Fills the engine's part of the server status.
+    pub fn fill_status(&self, status: &mut ServerStatus) {
+        status.ticker = self.ticker_state();
+        status.subscribed = self.subscribed();
+        status.ticks_received = self.ticks_received();
+    }
+
+    fn on_event(&self, ev: TickerEvent) {
+        match ev {
+            TickerEvent::Ticks(ticks) => {
+                self.ticks_received
+                    .fetch_add(ticks.len() as u64, Ordering::Relaxed);
+                let merged: Vec<Tick> = {
+                    let mut w = self.watch.write().unwrap_or_else(|p| p.into_inner());
+                    ticks.into_iter().map(|t| w.apply(t)).collect()
+                };
+                for tick in merged {
+                    let _ = self.live.send(LiveMessage::Tick { tick });
+                }
+            }
+            TickerEvent::State(ticker) => {
+                let _ = self.live.send(LiveMessage::Ticker { ticker });
+            }
+            TickerEvent::Error(e) => warn!(error = %e, "ticker error"),
+            TickerEvent::Order(_) | TickerEvent::Notice(_) => {}
+        }
+    }
+}
+
+impl Drop for UserEngine {
+    fn drop(&mut self) {
+        self.ticker.shutdown();
+    }
+}
+
+async fn run(engine: std::sync::Weak<UserEngine>, mut events: mpsc::Receiver<TickerEvent>) {
+    while let Some(ev) = events.recv().await {
+        let Some(engine) = engine.upgrade() else {
+            break;
+        };
+        engine.on_event(ev);
+    }
+}

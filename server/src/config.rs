@@ -1,0 +1,171 @@
+//! Typed configuration: command line first, then environment (and `.env`), then defaults.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kite-agent",
+    version,
+    about = "Algorithmic trading agent for Zerodha Kite Connect"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the dashboard and engines (the default).
+    Run(RunArgs),
+    /// Run only the sandbox exchange, for other Kite clients to connect to.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A secret from the environment. Its `Debug` never shows the value, so a config dump cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Port of the dashboard and API.
+    #[arg(long, env = "PORT", default_value_t = 5000)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Where the database and caches live.
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Kite Connect api key. Without it the app runs on the embedded sandbox.
+    #[arg(long, env = "KITE_API_KEY")]
+    pub kite_api_key: Option<String>,
+    /// Kite Connect api secret (used by the login flow).
+    #[arg(long, env = "KITE_API_SECRET", hide_env_values = true)]
+    pub kite_api_secret: Option<Secret>,
+    /// An access token from today's Kite login (until the in-app login exists).
+    #[arg(long, env = "KITE_ACCESS_TOKEN", hide_env_values = true)]
+    pub kite_access_token: Option<Secret>,
+    /// Kite's ticker URL.
+    #[arg(long, env = "KITE_TICKER_URL", default_value = "wss://ws.kite.trade")]
+    pub kite_ticker_url: String,
+    /// Seed of the sandbox market, so a session can be replayed.
+    #[arg(long, env = "SANDBOX_SEED", default_value_t = 42)]
+    pub sandbox_seed: u64,
+    /// Port of the embedded sandbox's HTTP side (0: any free port).
+    #[arg(long, env = "SANDBOX_HTTP_PORT", default_value_t = 0)]
+    pub sandbox_http_port: u16,
+    /// Port of the embedded sandbox's ticker (0: any free port).
+    #[arg(long, env = "SANDBOX_WS_PORT", default_value_t = 0)]
+    pub sandbox_ws_port: u16,
+    /// Seconds between the server's pings on /ws/live; a client silent for two is dropped.
+    #[arg(long, env = "LIVE_PING_SECS", default_value_t = 15)]
+    pub live_ping_secs: u64,
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    #[arg(long, env = "SANDBOX_HTTP_PORT", default_value_t = 5100)]
+    pub http_port: u16,
+    #[arg(long, env = "SANDBOX_WS_PORT", default_value_t = 5101)]
+    pub ws_port: u16,
+    #[arg(long, env = "SANDBOX_SEED", default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Where market data and orders go, decided once at start.
+#[derive(Debug, Clone)]
+pub enum Upstream {
+    Sandbox,
+    Live {
+        api_key: String,
+        access_token: Secret,
+        ticker_url: String,
+    },
+}
+
+impl RunArgs {
+    /// Real Kite only when both the key and a token are configured; anything less runs the sandbox.
+    pub fn upstream(&self) -> Upstream {
+        match (&self.kite_api_key, &self.kite_access_token) {
+            (Some(key), Some(token)) if !key.is_empty() && !token.0.is_empty() => Upstream::Live {
+                api_key: key.clone(),
+                access_token: token.clone(),
+                ticker_url: self.kite_ticker_url.clone(),
+            },
+            _ => Upstream::Sandbox,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_sandbox_on_port_5000() {
+        let cli = Cli::try_parse_from(["kite-agent", "--kite-api-key", ""]).unwrap();
+        assert_eq!(cli.run.port, 5000);
+        assert!(matches!(cli.run.upstream(), Upstream::Sandbox));
+        let cli = Cli::try_parse_from([
+            "kite-agent",
+            "--port",
+            "6001",
+            "--kite-api-key",
+            "k",
+            "--kite-access-token",
+            "supersecret",
+        ])
+        .unwrap();
+        assert_eq!(cli.run.port, 6001);
+        let up = cli.run.upstream();
+        assert!(matches!(up, Upstream::Live { .. }));
+        assert!(!format!("{up:?} {:?}", cli.run).contains("supersecret"));
+    }
+
+    #[test]
+    fn sandbox_subcommand() {
+        let cli = Cli::try_parse_from([
+            "kite-agent",
+            "sandbox",
+            "--http-port",
+            "7000",
+            "--seed",
+            "9",
+        ])
+        .unwrap();
+        let Some(Command::Sandbox(s)) = cli.command else {
+            panic!()
+        };
+        assert_eq!((s.http_port, s.seed), (7000, 9));
+    }
+}

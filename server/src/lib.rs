@@ -1,0 +1,144 @@
+//! The kite-agent server: hosts the engines, serves the dashboard, the REST API and the live sockets.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod routes;
+pub mod state;
+pub mod telemetry;
+
+use anyhow::Context as _;
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use config::{RunArgs, Upstream};
+use engine::{EngineHub, HubInfo, UserEngine, UserId};
+use kite::{Credentials, TickerConfig};
+use kite_sim::{Sandbox, SandboxConfig};
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use model::TradingMode;
+use state::AppState;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use tracing::info;
+
+/// A started server. Dropping it does not stop it; call [`Running::wait`] or abort the task.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub hub: Arc<EngineHub>,
+    pub sandbox: Option<Arc<Sandbox>>,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts the upstream (sandbox or real Kite), the default user's engine and the HTTP server.
+pub async fn start(
+    args: &RunArgs,
+    leptos_options: LeptosOptions,
+    listener: TcpListener,
+) -> anyhow::Result<Running> {
+    let (mode, ticker, sandbox) = match args.upstream() {
+        Upstream::Sandbox => {
+            let sb = Sandbox::start(SandboxConfig {
+                market: kite_sim::market::MarketConfig {
+                    seed: args.sandbox_seed,
+                    ..Default::default()
+                },
+                http_addr: SocketAddr::new([127, 0, 0, 1].into(), args.sandbox_http_port),
+                ws_addr: SocketAddr::new([127, 0, 0, 1].into(), args.sandbox_ws_port),
+                ..SandboxConfig::default()
+            })
+            .await
+            .context("starting the sandbox")?;
+            let creds = Credentials {
+                api_key: sb.api_key().to_string(),
+                access_token: sb.mint_access_token(),
+            };
+            let ticker = TickerConfig::new(sb.ws_url(), creds);
+            (TradingMode::Sandbox, ticker, Some(Arc::new(sb)))
+        }
+        Upstream::Live {
+            api_key,
+            access_token,
+            ticker_url,
+        } => {
+            let creds = Credentials {
+                api_key,
+                access_token: access_token.0,
+            };
+            (
+                TradingMode::Live,
+                TickerConfig::new(ticker_url, creds),
+                None,
+            )
+        }
+    };
+    let hub = Arc::new(EngineHub::new(HubInfo {
+        mode,
+        sandbox_url: sandbox.as_ref().map(|s| s.http_url()),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    }));
+    // Until the instruments dump is loaded (REST client), the watch list is the sandbox's universe,
+    // whose tokens are Kite's own.
+    let instruments = kite_sim::universe::watch_instruments();
+    hub.insert(UserEngine::start(
+        UserId::default_user(),
+        ticker,
+        instruments,
+    ));
+    info!(?mode, "engine started");
+
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        hub: hub.clone(),
+        live_ping: Duration::from_secs(args.live_ping_secs.max(1)),
+    };
+    let app = router(state);
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move { axum::serve(listener, app).await });
+    info!(%addr, "listening");
+    Ok(Running {
+        addr,
+        hub,
+        sandbox,
+        task,
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let hub = state.hub.clone();
+    let options = state.leptos_options.clone();
+    Router::new()
+        .merge(routes::api::router())
+        .route(
+            "/api/{*rest}",
+            get(routes::api::not_found).post(routes::api::not_found),
+        )
+        .route("/ws/live", get(routes::live::upgrade))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::prelude::provide_context(hub.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .with_state(state)
+}
+
+/// Loads Leptos's runtime options from `Leptos.toml` (environment variables `LEPTOS_*` override it;
+/// without the file, from the environment alone), then applies the command line's address.
+pub fn leptos_options(args: &RunArgs) -> anyhow::Result<LeptosOptions> {
+    let conf = if std::path::Path::new("Leptos.toml").exists() {
+        leptos::config::get_configuration(Some("Leptos.toml"))
+    } else {
+        leptos::config::get_configuration(None)
+    }
+    .context("reading Leptos.toml")?;
+    let mut options = conf.leptos_options;
+    options.site_addr = SocketAddr::new(args.host, args.port);
+    Ok(options)
+}

@@ -1,0 +1,4 @@
+//! HTTP routes: the REST API under `/api`, the live sockets under `/ws`.
+
+pub mod api;
+pub mod live;
