@@ -132,10 +132,15 @@ pub fn router(state: AppState) -> Router {
 /// Loads Leptos's runtime options from `Leptos.toml` (environment variables `LEPTOS_*` override it;
 /// without the file, from the environment alone), then applies the command line's address.
 pub fn leptos_options(args: &RunArgs) -> anyhow::Result<LeptosOptions> {
-    let conf = if std::path::Path::new("Leptos.toml").exists() {
-        leptos::config::get_configuration(Some("Leptos.toml"))
-    } else {
-        leptos::config::get_configuration(None)
+    // The working directory first (how the app is run); then the workspace it was built in (tests run
+    // from the crate's own folder).
+    let candidates = [
+        std::path::PathBuf::from("Leptos.toml"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../Leptos.toml"),
+    ];
+    let conf = match candidates.iter().find(|p| p.exists()) {
+        Some(p) => leptos::config::get_configuration(p.to_str()),
+        None => leptos::config::get_configuration(None),
     }
     .context("reading Leptos.toml")?;
     let mut options = conf.leptos_options;
