@@ -33,7 +33,10 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let text = String::from_utf8_lossy(&buf).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let code = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_string()
@@ -105,13 +108,20 @@ async fn status_ticks_and_page() {
     srv.task.abort();
 }
 
-async fn live(addr: SocketAddr) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    tokio_tungstenite::connect_async(format!("ws://{addr}/ws/live")).await.unwrap().0
+async fn live(
+    addr: SocketAddr,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    tokio_tungstenite::connect_async(format!("ws://{addr}/ws/live"))
+        .await
+        .unwrap()
+        .0
 }
 
 fn parse(m: Message) -> Option<LiveMessage> {
     match m {
-        Message::Text(t) => Some(serde_json::from_str(t.as_str()).expect("every message has a type")),
+        Message::Text(t) => {
+            Some(serde_json::from_str(t.as_str()).expect("every message has a type"))
+        }
         _ => None,
     }
 }
@@ -122,7 +132,12 @@ async fn live_socket_sends_state_snapshot_ticks_and_heartbeats() {
     wait_connected(srv.addr).await;
     let mut ws = live(srv.addr).await;
     let first = parse(ws.next().await.unwrap().unwrap()).unwrap();
-    assert_eq!(first, LiveMessage::Ticker { ticker: TickerState::Connected });
+    assert_eq!(
+        first,
+        LiveMessage::Ticker {
+            ticker: TickerState::Connected
+        }
+    );
     let (mut ticks, mut heartbeats) = (0, 0);
     timeout(Duration::from_secs(10), async {
         while ticks < 100 || heartbeats < 2 {
@@ -149,7 +164,10 @@ async fn live_socket_reports_ticker_reconnects() {
     let srv = start(&[]).await;
     wait_connected(srv.addr).await;
     let mut ws = live(srv.addr).await;
-    srv.sandbox.as_ref().unwrap().drop_ticker_connections(Duration::from_millis(1500));
+    srv.sandbox
+        .as_ref()
+        .unwrap()
+        .drop_ticker_connections(Duration::from_millis(1500));
     let mut states = Vec::new();
     timeout(Duration::from_secs(20), async {
         loop {
@@ -165,7 +183,12 @@ async fn live_socket_reports_ticker_reconnects() {
     .await
     .unwrap_or_else(|_| panic!("states seen: {states:?}"));
     assert!(matches!(states[0], TickerState::Connected));
-    assert!(states.iter().any(|s| matches!(s, TickerState::Reconnecting { .. })), "{states:?}");
+    assert!(
+        states
+            .iter()
+            .any(|s| matches!(s, TickerState::Reconnecting { .. })),
+        "{states:?}"
+    );
     assert_eq!(states.last(), Some(&TickerState::Connected));
     srv.task.abort();
 }
@@ -180,9 +203,11 @@ async fn answering_pings_keeps_a_client_and_silence_drops_it() {
     timeout(Duration::from_secs(8), async {
         while pings < 4 {
             if let Some(LiveMessage::Ping { nonce }) = parse(good.next().await.unwrap().unwrap()) {
-                good.send(Message::text(format!("{{\"type\":\"pong\",\"nonce\":{nonce}}}")))
-                    .await
-                    .unwrap();
+                good.send(Message::text(format!(
+                    "{{\"type\":\"pong\",\"nonce\":{nonce}}}"
+                )))
+                .await
+                .unwrap();
                 pings += 1;
             }
         }

@@ -5,6 +5,9 @@ use crate::tick::Tick;
 use serde::{Deserialize, Serialize};
 
 /// Server → browser.
+// Ticks are nearly every message, so boxing the large variant would add an allocation to almost all of
+// them while saving nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveMessage {
