@@ -1,6 +1,8 @@
 //! Server functions the dashboard calls. They run on the server with the engine hub in context.
 
 use leptos::prelude::*;
+use model::account::Fetched;
+use model::broker::{Holding, Margins, Order, Positions, Profile, Trade};
 use model::{ServerStatus, WatchRow};
 
 #[cfg(feature = "ssr")]
@@ -23,4 +25,68 @@ pub async fn get_watchlist() -> Result<Vec<WatchRow>, ServerFnError> {
         .get(&engine::UserId::default_user())
         .ok_or_else(|| ServerFnError::new("the trading engine is not running"))?;
     Ok(engine.watch_rows())
+}
+
+/// Runs a Kite call for the current user and sorts the outcome into data, an expired session or a
+/// failure the page can show.
+#[cfg(feature = "ssr")]
+async fn fetch<T, F, Fut>(call: F) -> Result<Fetched<T>, ServerFnError>
+where
+    F: FnOnce(kite::KiteClient) -> Fut,
+    Fut: std::future::Future<Output = Result<T, kite::KiteError>>,
+{
+    let hub = hub()?;
+    let engine = hub
+        .get(&engine::UserId::default_user())
+        .ok_or_else(|| ServerFnError::new("the trading engine is not running"))?;
+    Ok(match call(engine.kite().clone()).await {
+        Ok(v) => Fetched::Ok(v),
+        Err(e) if e.is_session_expired() || matches!(e, kite::KiteError::NotLoggedIn) => {
+            Fetched::SessionExpired {
+                login_url: model::account::KITE_LOGIN_PATH.to_string(),
+            }
+        }
+        Err(e) => Fetched::Failed {
+            message: e.to_string(),
+        },
+    })
+}
+
+#[server]
+pub async fn get_profile() -> Result<Fetched<Profile>, ServerFnError> {
+    fetch(|k| async move { k.profile().await }).await
+}
+
+#[server]
+pub async fn get_margins() -> Result<Fetched<Margins>, ServerFnError> {
+    fetch(|k| async move { k.margins().await }).await
+}
+
+#[server]
+pub async fn get_orders() -> Result<Fetched<Vec<Order>>, ServerFnError> {
+    fetch(|k| async move { k.orders().await }).await
+}
+
+/// One order's history (every state, oldest first) and its trades.
+#[server]
+pub async fn get_order_detail(
+    order_id: String,
+) -> Result<Fetched<(Vec<Order>, Vec<Trade>)>, ServerFnError> {
+    fetch(|k| async move {
+        let id = model::broker::OrderId(order_id);
+        let history = k.order_history(&id).await?;
+        let trades = k.order_trades(&id).await?;
+        Ok((history, trades))
+    })
+    .await
+}
+
+#[server]
+pub async fn get_positions() -> Result<Fetched<Positions>, ServerFnError> {
+    fetch(|k| async move { k.positions().await }).await
+}
+
+#[server]
+pub async fn get_holdings() -> Result<Fetched<Vec<Holding>>, ServerFnError> {
+    fetch(|k| async move { k.holdings().await }).await
 }

@@ -34,6 +34,29 @@ pub fn price(p: f64) -> String {
     format!("{sign}{}.{:02}", group_indian(paise / 100), paise % 100)
 }
 
+/// Rupees with the sign before the symbol: `₹1,23,456.78`, `-₹40.00`.
+pub fn rupees(v: f64) -> String {
+    if !v.is_finite() {
+        return "—".into();
+    }
+    let p = price(v.abs());
+    if v < 0.0 && p != "0.00" {
+        format!("-₹{p}")
+    } else {
+        format!("₹{p}")
+    }
+}
+
+/// A signed quantity (positions can be short).
+pub fn signed_quantity(q: i64) -> String {
+    let g = group_indian(q.unsigned_abs());
+    if q < 0 {
+        format!("-{g}")
+    } else {
+        g
+    }
+}
+
 pub fn quantity(q: u32) -> String {
     group_indian(q as u64)
 }
@@ -86,5 +109,8 @@ mod tests {
         assert_eq!(price(f64::NAN), "—");
         assert_eq!(uptime(3725), "1h 02m");
         assert_eq!(uptime(65), "1m 05s");
+        assert_eq!(rupees(123456.784), "₹1,23,456.78");
+        assert_eq!(rupees(-40.0), "-₹40.00");
+        assert_eq!(signed_quantity(-1500), "-1,500");
     }
 }

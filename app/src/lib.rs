@@ -50,6 +50,11 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=pages::market_watch::MarketWatch/>
+                    <Route path=StaticSegment("orders") view=pages::orders::Orders/>
+                    <Route path=StaticSegment("positions") view=pages::positions::PositionsPage/>
+                    <Route path=StaticSegment("holdings") view=pages::holdings::HoldingsPage/>
+                    <Route path=StaticSegment("funds") view=pages::funds::FundsPage/>
+                    <Route path=StaticSegment("profile") view=pages::profile::ProfilePage/>
                 </Routes>
             </main>
             <components::status_bar::StatusBar/>

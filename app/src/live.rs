@@ -94,8 +94,9 @@ pub fn retry_delay_ms(attempt: u32, jitter_seed: u64) -> u64 {
 pub struct LiveFeed {
     pub link: RwSignal<LinkState>,
     pub ticker: RwSignal<Option<TickerState>>,
-    /// Row signals by instrument, registered by the rows themselves.
-    rows: StoredValue<HashMap<InstrumentToken, RwSignal<Option<Tick>>>>,
+    /// The latest tick per instrument, one signal each, shared by every view that shows it. Reference
+    /// counted rather than owned by a component, so a page can come and go without breaking the feed.
+    rows: StoredValue<HashMap<InstrumentToken, ArcRwSignal<Option<Tick>>>>,
     pub ticks_seen: RwSignal<u64>,
 }
 
@@ -115,11 +116,16 @@ impl LiveFeed {
         }
     }
 
-    /// Registers a row's signal so ticks for `token` reach it.
-    pub fn register(&self, token: InstrumentToken, signal: RwSignal<Option<Tick>>) {
+    /// The live signal of `token`'s latest tick (created on first use).
+    pub fn signal_for(&self, token: InstrumentToken) -> ArcRwSignal<Option<Tick>> {
+        if let Some(s) = self.rows.with_value(|m| m.get(&token).cloned()) {
+            return s;
+        }
+        let s = ArcRwSignal::new(None);
         self.rows.update_value(|m| {
-            m.insert(token, signal);
+            m.insert(token, s.clone());
         });
+        s
     }
 
     pub fn badge(&self) -> Badge {
@@ -131,7 +137,7 @@ impl LiveFeed {
         let msg: LiveMessage = serde_json::from_str(text).ok()?;
         match msg {
             LiveMessage::Tick { tick } => {
-                if let Some(row) = self.rows.with_value(|m| m.get(&tick.token).copied()) {
+                if let Some(row) = self.rows.with_value(|m| m.get(&tick.token).cloned()) {
                     row.set(Some(tick));
                 }
                 self.ticks_seen.update(|n| *n += 1);

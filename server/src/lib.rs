@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::Router;
 use config::{RunArgs, Upstream};
 use engine::{EngineHub, HubInfo, UserEngine, UserId};
-use kite::{Credentials, TickerConfig};
+use kite::{Credentials, KiteClient, KiteConfig, TickerConfig};
 use kite_sim::{Sandbox, SandboxConfig};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -39,7 +39,8 @@ pub async fn start(
     leptos_options: LeptosOptions,
     listener: TcpListener,
 ) -> anyhow::Result<Running> {
-    let (mode, ticker, sandbox) = match args.upstream() {
+    let addr = listener.local_addr()?;
+    let (mode, ticker, kite, secret, sandbox) = match args.upstream() {
         Upstream::Sandbox => {
             let sb = Sandbox::start(SandboxConfig {
                 market: kite_sim::market::MarketConfig {
@@ -52,27 +53,39 @@ pub async fn start(
             })
             .await
             .context("starting the sandbox")?;
+            // The demo trader is logged in from the start, so a new user sees a working dashboard.
+            let token = sb.mint_access_token();
+            sb.set_redirect_url(format!("http://{addr}/kite/callback"));
+            let kite = KiteClient::new(KiteConfig::new(sb.api_key()).with_root(sb.http_url()))?;
+            kite.set_access_token(Some(token.clone()));
             let creds = Credentials {
                 api_key: sb.api_key().to_string(),
-                access_token: sb.mint_access_token(),
+                access_token: token,
             };
             let ticker = TickerConfig::new(sb.ws_url(), creds);
-            (TradingMode::Sandbox, ticker, Some(Arc::new(sb)))
+            let secret = Some(Arc::new(sb.api_secret()));
+            (
+                TradingMode::Sandbox,
+                ticker,
+                kite,
+                secret,
+                Some(Arc::new(sb)),
+            )
         }
         Upstream::Live {
             api_key,
             access_token,
             ticker_url,
         } => {
+            let kite = KiteClient::new(KiteConfig::new(api_key.clone()))?;
+            kite.set_access_token(Some(access_token.0.clone()));
             let creds = Credentials {
                 api_key,
                 access_token: access_token.0,
             };
-            (
-                TradingMode::Live,
-                TickerConfig::new(ticker_url, creds),
-                None,
-            )
+            let secret = args.kite_api_secret.as_ref().map(|s| Arc::new(s.0.clone()));
+            let ticker = TickerConfig::new(ticker_url, creds);
+            (TradingMode::Live, ticker, kite, secret, None)
         }
     };
     let hub = Arc::new(EngineHub::new(HubInfo {
@@ -85,6 +98,7 @@ pub async fn start(
     let instruments = kite_sim::universe::watch_instruments();
     hub.insert(UserEngine::start(
         UserId::default_user(),
+        kite,
         ticker,
         instruments,
     ));
@@ -94,9 +108,9 @@ pub async fn start(
         leptos_options: leptos_options.clone(),
         hub: hub.clone(),
         live_ping: Duration::from_secs(args.live_ping_secs.max(1)),
+        kite_secret: secret,
     };
     let app = router(state);
-    let addr = listener.local_addr()?;
     let task = tokio::spawn(async move { axum::serve(listener, app).await });
     info!(%addr, "listening");
     Ok(Running {
@@ -113,6 +127,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .merge(routes::api::router())
+        .merge(routes::account::router())
         .route(
             "/api/{*rest}",
             get(routes::api::not_found).post(routes::api::not_found),

@@ -11,6 +11,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub hub: Arc<EngineHub>,
     pub live_ping: Duration,
+    /// The Kite app secret for the login exchange (the sandbox's own in sandbox mode). Never logged.
+    pub kite_secret: Option<Arc<String>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

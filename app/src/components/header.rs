@@ -1,5 +1,6 @@
 use crate::components::connection_badge::ConnectionBadge;
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -10,7 +11,12 @@ pub fn Header() -> impl IntoView {
                 <span class="name">"Kite Trading Agent"</span>
             </div>
             <nav>
-                <a href="/" class="active">"Market Watch"</a>
+                <A href="/" exact=true>"Market Watch"</A>
+                <A href="/orders">"Orders"</A>
+                <A href="/positions">"Positions"</A>
+                <A href="/holdings">"Holdings"</A>
+                <A href="/funds">"Funds"</A>
+                <A href="/profile">"Profile"</A>
             </nav>
             <ConnectionBadge/>
         </header>

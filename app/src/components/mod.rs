@@ -1,5 +1,6 @@
 //! Pieces of the dashboard used across pages.
 
+pub mod account;
 pub mod connection_badge;
 pub mod header;
 pub mod status_bar;

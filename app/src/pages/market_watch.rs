@@ -76,8 +76,11 @@ fn direction(t: &Tick) -> &'static str {
 #[component]
 fn Row(row: WatchRow, filter: RwSignal<String>) -> impl IntoView {
     let feed = expect_context::<LiveFeed>();
-    let tick = RwSignal::new(row.tick);
-    feed.register(row.instrument.token, tick);
+    let live = feed.signal_for(row.instrument.token);
+    if live.get_untracked().is_none() {
+        live.set(row.tick);
+    }
+    let tick: Signal<Option<Tick>> = live.into();
     let symbol = row.instrument.tradingsymbol.clone();
     let needle = symbol.to_lowercase();
     let symbol_attr = symbol.clone();

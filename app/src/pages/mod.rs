@@ -1,3 +1,8 @@
 //! One module per route.
 
+pub mod funds;
+pub mod holdings;
 pub mod market_watch;
+pub mod orders;
+pub mod positions;
+pub mod profile;

@@ -2,7 +2,8 @@
 
 use crate::hub::UserId;
 use crate::market_watch::MarketWatch;
-use kite::{TickerClient, TickerConfig, TickerEvent, TickerHandle};
+use kite::ticker::Credentials;
+use kite::{KiteClient, KiteError, TickerClient, TickerConfig, TickerEvent, TickerHandle};
 use model::{LiveMessage, Mode, ServerStatus, Tick, TickerState, WatchInstrument, WatchRow};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -15,6 +16,7 @@ const LIVE_CAPACITY: usize = 4096;
 
 pub struct UserEngine {
     user: UserId,
+    kite: KiteClient,
     ticker: TickerHandle,
     watch: RwLock<MarketWatch>,
     live: broadcast::Sender<LiveMessage>,
@@ -25,6 +27,7 @@ impl UserEngine {
     /// Connects the user's ticker, subscribes the watch list in full mode and starts the event loop.
     pub fn start(
         user: UserId,
+        kite: KiteClient,
         ticker: TickerConfig,
         instruments: Vec<WatchInstrument>,
     ) -> Arc<Self> {
@@ -34,6 +37,7 @@ impl UserEngine {
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
         let engine = Arc::new(Self {
             user: user.clone(),
+            kite,
             ticker: handle,
             watch: RwLock::new(watch),
             live,
@@ -56,6 +60,29 @@ impl UserEngine {
 
     pub fn ticker(&self) -> &TickerHandle {
         &self.ticker
+    }
+
+    /// The user's Kite REST client (their own session and rate limits).
+    pub fn kite(&self) -> &KiteClient {
+        &self.kite
+    }
+
+    /// Finishes a Kite login: exchanges the request token for a session and hands the new access
+    /// token to both the REST client and the ticker, which reconnects with it.
+    pub async fn complete_login(
+        &self,
+        request_token: &str,
+        api_secret: &str,
+    ) -> Result<String, KiteError> {
+        let session = self
+            .kite
+            .generate_session(request_token, api_secret)
+            .await?;
+        self.ticker.set_credentials(Credentials {
+            api_key: self.kite.api_key().to_string(),
+            access_token: session.access_token.clone(),
+        });
+        Ok(session.user_id)
     }
 
     pub fn subscribed(&self) -> usize {

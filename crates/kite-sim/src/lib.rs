@@ -6,9 +6,14 @@
 //! the REST API later).
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod admin;
+pub mod auth;
 pub mod codec;
+pub mod history;
+pub mod instruments;
 pub mod market;
+pub mod rest;
 pub mod state;
 pub mod ticker;
 pub mod universe;
@@ -16,7 +21,6 @@ pub mod universe;
 pub use state::ConnectionInfo;
 
 use market::{Market, MarketConfig};
-use rand::{distributions::Alphanumeric, Rng};
 use state::{Shared, Snapshot};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -82,7 +86,11 @@ impl Sandbox {
         let ws_addr = ws_listener.local_addr()?;
         let http_addr = http_listener.local_addr()?;
         let step = config.step_interval;
-        let shared = Shared::new(config, first);
+        let today = history::ist_now(std::time::SystemTime::now()).date();
+        let universe = instruments::Universe::build(today, config.market.seed)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let history = history::History::from_universe(config.market.seed, &universe);
+        let shared = Shared::new(config, first, state::MarketData { universe, history });
 
         let stepper = {
             let shared = shared.clone();
@@ -111,19 +119,33 @@ impl Sandbox {
         &self.shared.config.api_key
     }
 
-    /// A new access token valid for the ticker (the REST login flow will mint these later).
+    /// A session for the demo user without the browser leg: an access token valid for REST and the
+    /// ticker.
     pub fn mint_access_token(&self) -> String {
-        let token: String = rand::thread_rng()
-            .sample_iter(&Alphanumeric)
-            .take(32)
-            .map(char::from)
-            .collect();
-        self.shared.add_access_token(token.clone());
-        token
+        self.mint_session(auth::DEMO_USER).access_token
+    }
+
+    /// A session for `user_id` on the default app.
+    pub fn mint_session(&self, user_id: &str) -> auth::SessionInfo {
+        state::lock(&self.shared.auth).mint(&self.shared.config.api_key, user_id)
     }
 
     pub fn revoke_access_token(&self, token: &str) {
-        self.shared.revoke_access_token(token);
+        state::lock(&self.shared.auth).revoke(token);
+    }
+
+    /// The default app's secret (the sandbox's own, not a real one).
+    pub fn api_secret(&self) -> String {
+        state::lock(&self.shared.auth)
+            .app(&self.shared.config.api_key)
+            .map(|a| a.api_secret.clone())
+            .unwrap_or_default()
+    }
+
+    /// Where the login page redirects for the default app.
+    pub fn set_redirect_url(&self, url: impl Into<String>) {
+        let _ = state::lock(&self.shared.auth)
+            .set_redirect_url(&self.shared.config.api_key, url.into());
     }
 
     pub fn ws_url(&self) -> String {
@@ -177,6 +199,9 @@ async fn run_market(
             .map(|d| d.as_secs() as u32)
             .unwrap_or(0);
         let changed = market.step(now);
+        let quotes = market.quotes();
+        let quote_of = |t: model::InstrumentToken| by_token.get(&t).map(|&i| quotes[i].clone());
+        state::lock(&shared.accounts).on_market(&quote_of, now as i64);
         shared.publish(Snapshot {
             quotes: market.quotes().to_vec(),
             changed,

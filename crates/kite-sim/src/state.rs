@@ -1,11 +1,17 @@
 //! State shared by the sandbox's sockets: the latest market snapshot, credentials, live connections and
 //! injected faults.
 
+use crate::accounts::{Accounts, Listing, SimError};
+use crate::auth::Auth;
 use crate::market::Quote;
+use crate::rest::faults::RestFaults;
+use crate::universe::{EQUITY_TICK_PAISE, INDICES};
 use crate::SandboxConfig;
+use model::broker::{OrderId, OrderParams};
+use model::Exchange;
 use model::{InstrumentToken, Mode};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -76,26 +82,39 @@ impl Faults {
     }
 }
 
+/// The sandbox's reference data: the instrument universe and its history.
+pub struct MarketData {
+    pub universe: crate::instruments::Universe,
+    pub history: crate::history::History,
+}
+
 pub struct Shared {
+    pub data: MarketData,
     pub config: SandboxConfig,
     pub faults: Faults,
     latest: Mutex<Arc<Snapshot>>,
     changes: broadcast::Sender<Arc<Snapshot>>,
-    access_tokens: Mutex<HashSet<String>>,
+    pub auth: Mutex<Auth>,
+    pub accounts: Mutex<Accounts>,
+    pub rest_faults: Mutex<RestFaults>,
     connections: Mutex<HashMap<u64, ConnectionInfo>>,
     next_connection: AtomicU64,
     self_ref: Mutex<Option<std::sync::Weak<Shared>>>,
 }
 
 impl Shared {
-    pub(crate) fn new(config: SandboxConfig, first: Snapshot) -> Arc<Self> {
+    pub(crate) fn new(config: SandboxConfig, first: Snapshot, data: MarketData) -> Arc<Self> {
         let (changes, _) = broadcast::channel(64);
+        let auth = Mutex::new(Auth::new(&config.api_key));
         let shared = Arc::new(Self {
+            data,
             config,
             faults: Faults::default(),
             latest: Mutex::new(Arc::new(first)),
             changes,
-            access_tokens: Mutex::new(HashSet::new()),
+            auth,
+            accounts: Mutex::new(Accounts::default()),
+            rest_faults: Mutex::new(RestFaults::default()),
             connections: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
             self_ref: Mutex::new(None),
@@ -118,16 +137,68 @@ impl Shared {
         self.changes.subscribe()
     }
 
-    pub fn add_access_token(&self, token: String) {
-        lock(&self.access_tokens).insert(token);
+    /// The user a key/token pair belongs to, if the pair is valid.
+    pub fn user_for(&self, api_key: &str, access_token: &str) -> Option<String> {
+        lock(&self.auth)
+            .check(api_key, access_token)
+            .map(|s| s.user_id.clone())
     }
 
-    pub fn revoke_access_token(&self, token: &str) {
-        lock(&self.access_tokens).remove(token);
+    /// The quote index of `exchange:symbol`, if the sandbox lists it.
+    pub fn find_listing(&self, snap: &Snapshot, exchange: &str, symbol: &str) -> Option<usize> {
+        let symbol = symbol.replace('+', " ");
+        let idx = snap.quotes.iter().position(|q| q.symbol == symbol)?;
+        let q = &snap.quotes[idx];
+        let listed_on = if q.is_index {
+            INDICES
+                .iter()
+                .find(|d| d.token == q.token.0)
+                .map(|d| d.exchange)
+                .unwrap_or(Exchange::Nse)
+        } else {
+            Exchange::Nse
+        };
+        (listed_on.as_str() == exchange).then_some(idx)
     }
 
-    pub fn accepts(&self, api_key: &str, access_token: &str) -> bool {
-        api_key == self.config.api_key && lock(&self.access_tokens).contains(access_token)
+    /// Token and last price of an NSE symbol.
+    pub fn lookup_symbol(&self, snap: &Snapshot, symbol: &str) -> Option<(InstrumentToken, f64)> {
+        let i = self.find_listing(snap, "NSE", symbol)?;
+        Some((snap.quotes[i].token, snap.quotes[i].last as f64 / 100.0))
+    }
+
+    /// Places an order for `user_id` against the current market.
+    pub fn place_order(&self, user_id: &str, p: &OrderParams) -> Result<OrderId, SimError> {
+        let snap = self.latest();
+        let idx = self
+            .find_listing(&snap, p.exchange.as_str(), &p.tradingsymbol)
+            .ok_or_else(|| SimError::input("Invalid `tradingsymbol`."))?;
+        let q = &snap.quotes[idx];
+        if q.is_index {
+            return Err(SimError::input("Indices cannot be traded."));
+        }
+        let listing = Listing {
+            token: q.token,
+            exchange: p.exchange,
+            symbol: q.symbol,
+            tick_paise: EQUITY_TICK_PAISE as i64,
+            lot_size: 1,
+            quote: q,
+        };
+        let available = crate::rest::user::equity_margins(self, user_id).net;
+        let lookup = |s: &str| self.lookup_symbol(&snap, s);
+        lock(&self.accounts).place(
+            user_id,
+            p,
+            listing,
+            available,
+            crate::accounts::now_unix(),
+            &lookup,
+        )
+    }
+
+    pub fn rest_faults_take_place_delay(&self) -> Option<Duration> {
+        lock(&self.rest_faults).take_place_delay()
     }
 
     /// Registers a connection unless the key already has the maximum number open.

@@ -49,7 +49,7 @@ pub async fn upgrade(
     }
     let api_key = params.get("api_key").cloned().unwrap_or_default();
     let token = params.get("access_token").cloned().unwrap_or_default();
-    if !shared.accepts(&api_key, &token) {
+    if shared.user_for(&api_key, &token).is_none() {
         return refuse(
             StatusCode::FORBIDDEN,
             "Incorrect `api_key` or `access_token`.",

@@ -1,10 +1,13 @@
 //! Kite Connect v3 client.
 //!
-//! `ticker` holds the binary WebSocket market-data feed: a zero-copy frame parser and a client that
+//! `rest` holds every REST endpoint (typed results, typed errors, rate limits, safe retries). `ticker` holds the binary WebSocket market-data feed: a zero-copy frame parser and a client that
 //! keeps the socket alive (heartbeats, reconnect with backoff, resubscribe).
 #![forbid(unsafe_code)]
 
+pub mod rest;
 pub mod ticker;
+
+pub use rest::{KiteClient, KiteConfig, KiteError};
 
 pub use ticker::{
     parse::{parse_packet, Frame, ParseError},

@@ -122,6 +122,34 @@ impl Exchange {
     }
 }
 
+impl Exchange {
+    /// Every exchange, in declaration order.
+    pub const ALL: [Exchange; 7] = [
+        Self::Nse,
+        Self::Bse,
+        Self::Nfo,
+        Self::Bfo,
+        Self::Cds,
+        Self::Bcd,
+        Self::Mcx,
+    ];
+}
+
+/// Parses Kite's exchange names (`NSE`, `NFO`, ...), e.g. from the instrument dump or a form.
+impl std::str::FromStr for Exchange {
+    type Err = crate::broker::ModelError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| crate::broker::ModelError::UnknownValue {
+                kind: "exchange",
+                value: s.to_owned(),
+            })
+    }
+}
+
 impl fmt::Display for Exchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -163,6 +191,14 @@ mod tests {
             InstrumentToken::from_parts(1594, Segment::Nse),
             InstrumentToken(408065)
         );
+    }
+
+    #[test]
+    fn exchanges_parse_their_names() {
+        for e in Exchange::ALL {
+            assert_eq!(e.as_str().parse::<Exchange>(), Ok(e));
+        }
+        assert!("MF".parse::<Exchange>().is_err());
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! Nothing here does I/O: these are the nouns the rest of the product talks in.
 #![forbid(unsafe_code)]
 
+pub mod account;
+pub mod broker;
 pub mod instrument;
 pub mod live;
 pub mod status;

@@ -1,0 +1,22 @@
+//! Pure trading math shared by the server and the WASM dashboard.
+//!
+//! * [`indicators`]: TA-Lib-compatible technical indicators, each in a batch form (slice in,
+//!   `Vec<f64>` out, `NaN` during warm-up) and a streaming form (`update` returns `None` during
+//!   warm-up, O(1) per bar, bit-for-bit equal to the batch form, which is built on it).
+//! * [`options`]: Black-Scholes prices and greeks, implied volatility, time to expiry and
+//!   option-chain statistics (max pain, PCR, ATM strike).
+//! * [`math`]: the special functions underneath (error function family, normal distribution).
+//! * `tools` (feature `tools`): offline CSV/JSON helpers over `std::io` readers and writers.
+//!
+//! No I/O, no clocks, no threads, no `unsafe`: everything here builds for
+//! `wasm32-unknown-unknown` without JavaScript glue.
+#![forbid(unsafe_code)]
+
+pub mod bar;
+pub mod indicators;
+pub mod math;
+pub mod options;
+#[cfg(feature = "tools")]
+pub mod tools;
+
+pub use bar::Bar;
