@@ -24,11 +24,11 @@ fn segment(name: &'static str, m: Option<SegmentMargins>) -> impl IntoView {
     view! {
         <div class="card" data-testid=format!("funds-{}", name.to_lowercase())>
             <h2>{name} {(!m.enabled).then_some(" (not enabled)")}</h2>
-            <table class="kv">
+            <table class="kv"><tbody>
                 {rows.into_iter().map(|(k, v)| view! {
                     <tr><th>{k}</th><td class="num">{format::rupees(v)}</td></tr>
                 }).collect_view()}
-            </table>
+            </tbody></table>
         </div>
     }
 }

@@ -16,7 +16,9 @@ pub fn ProfilePage() -> impl IntoView {
                     fetched_view(profile.await, |p: Profile| view! {
                         <div class="card" data-testid="profile-card">
                             <h2>{p.user_name.clone()}</h2>
-                            <table class="kv">
+                            // Explicit <tbody>: the browser inserts one when parsing, and hydration must
+                            // find the same tree the server rendered.
+                            <table class="kv"><tbody>
                                 <tr><th>"User ID"</th><td data-testid="profile-user-id">{p.user_id.clone()}</td></tr>
                                 <tr><th>"Email"</th><td>{p.email.clone()}</td></tr>
                                 <tr><th>"Broker"</th><td>{p.broker.clone()}</td></tr>
@@ -24,7 +26,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 <tr><th>"Exchanges"</th><td>{p.exchanges.join(", ")}</td></tr>
                                 <tr><th>"Products"</th><td>{p.products.join(", ")}</td></tr>
                                 <tr><th>"Order types"</th><td>{p.order_types.join(", ")}</td></tr>
-                            </table>
+                            </tbody></table>
                         </div>
                     })
                 })}

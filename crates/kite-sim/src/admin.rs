@@ -30,6 +30,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/admin/accounts/{user_id}/reset", post(reset_account))
         .route("/admin/apps/redirect", post(set_redirect))
         .route("/admin/sessions/{user_id}/expire", post(expire_sessions))
+        .route("/admin/accounts/{user_id}/orders/{variety}", post(place_as))
         .merge(crate::rest::router(shared.clone()))
         .fallback(not_found)
         .with_state(shared)
@@ -197,4 +198,24 @@ async fn expire_sessions(
 ) -> Json<serde_json::Value> {
     let n = lock(&shared.auth).revoke_user(&user_id);
     Json(ok(serde_json::json!({ "expired": n })))
+}
+
+/// Places an order for a user without their token (practice setups and tests). Same form as Kite's.
+async fn place_as(
+    State(shared): State<Arc<Shared>>,
+    Path((user_id, variety)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    use crate::rest::params::{order_params, Params};
+    use std::str::FromStr;
+    let result = Params::parse(&body).and_then(|p| {
+        let v = model::broker::Variety::from_str(&variety)
+            .map_err(|_| crate::accounts::SimError::input("Invalid variety."))?;
+        let params = order_params(v, &p)?;
+        shared.place_order(&user_id, &params)
+    });
+    match result {
+        Ok(id) => Json(ok(serde_json::json!({ "order_id": id }))).into_response(),
+        Err(e) => crate::rest::ApiError(e).into_response(),
+    }
 }
