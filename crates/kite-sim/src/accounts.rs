@@ -6,8 +6,9 @@
 use crate::market::Quote;
 use chrono::{DateTime, NaiveDateTime};
 use model::broker::{
-    ErrorType, Holding, ModifyParams, MtfHolding, Order, OrderId, OrderParams, OrderStatus,
-    OrderType, Position, Positions, Product, Trade, TransactionType, Validity, Variety,
+    ConvertPositionParams, ErrorType, Holding, ModifyParams, MtfHolding, Order, OrderId,
+    OrderParams, OrderStatus, OrderType, Position, Positions, Product, Trade, TransactionType,
+    Validity, Variety,
 };
 use model::{Exchange, InstrumentToken};
 use std::collections::{BTreeMap, HashMap};
@@ -671,6 +672,53 @@ impl Accounts {
             o.exchange_update_timestamp = Some(ist(now));
         });
         Ok(id.clone())
+    }
+
+    /// Moves `quantity` of today's trades in a symbol from one product to another (e.g. MIS → CNC).
+    pub fn convert(&mut self, user_id: &str, p: &ConvertPositionParams) -> Result<(), SimError> {
+        let account = self
+            .accounts
+            .get_mut(user_id)
+            .ok_or_else(|| SimError::input("No position to convert."))?;
+        let matching = |t: &Trade| {
+            t.exchange == p.exchange
+                && t.tradingsymbol == p.tradingsymbol
+                && t.product == p.old_product
+                && t.transaction_type == p.transaction_type
+        };
+        let available: u32 = account
+            .trades
+            .iter()
+            .filter(|t| matching(t))
+            .map(|t| t.quantity)
+            .sum();
+        if available < p.quantity {
+            return Err(SimError::input(format!(
+                "Insufficient quantity to convert: {available} available."
+            )));
+        }
+        let mut left = p.quantity;
+        let mut split = Vec::new();
+        for t in account.trades.iter_mut().filter(|t| matching(t)) {
+            if left == 0 {
+                break;
+            }
+            if t.quantity <= left {
+                left -= t.quantity;
+                t.product = p.new_product;
+            } else {
+                // Split the trade: the converted part becomes its own row.
+                let mut part = t.clone();
+                part.quantity = left;
+                part.product = p.new_product;
+                part.trade_id = format!("{}C", t.trade_id);
+                t.quantity -= left;
+                left = 0;
+                split.push(part);
+            }
+        }
+        account.trades.extend(split);
+        Ok(())
     }
 
     /// Matches every resting order against the market after a step. Returns the orders that changed.

@@ -9,7 +9,9 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod charges;
 pub mod codec;
+pub mod gtt_book;
 pub mod history;
 pub mod instruments;
 pub mod market;
@@ -207,5 +209,6 @@ async fn run_market(
             changed,
             by_token: by_token.clone(),
         });
+        shared.fire_gtts();
     }
 }

@@ -96,6 +96,7 @@ pub struct Shared {
     changes: broadcast::Sender<Arc<Snapshot>>,
     pub auth: Mutex<Auth>,
     pub accounts: Mutex<Accounts>,
+    pub gtts: Mutex<crate::gtt_book::GttBook>,
     pub rest_faults: Mutex<RestFaults>,
     connections: Mutex<HashMap<u64, ConnectionInfo>>,
     next_connection: AtomicU64,
@@ -114,6 +115,7 @@ impl Shared {
             changes,
             auth,
             accounts: Mutex::new(Accounts::default()),
+            gtts: Mutex::new(Default::default()),
             rest_faults: Mutex::new(RestFaults::default()),
             connections: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
@@ -195,6 +197,47 @@ impl Shared {
             crate::accounts::now_unix(),
             &lookup,
         )
+    }
+
+    /// Fires the GTTs the market has reached and places their orders, recording each outcome.
+    pub fn fire_gtts(&self) {
+        let snap = self.latest();
+        let last = |t| snap.index_of(t).map(|i| snap.quotes[i].last as f64 / 100.0);
+        let fired = lock(&self.gtts).check(&last);
+        for f in fired {
+            let placed = self.place_order(&f.user_id, &f.order);
+            let now = crate::accounts::ist(crate::accounts::now_unix());
+            let mut book = lock(&self.gtts);
+            let Some(g) = book.get_mut(&f.user_id, f.id) else {
+                continue;
+            };
+            g.updated_at = now;
+            if let Some(o) = g.orders.get_mut(f.leg) {
+                let (status, order_id, reason) = match placed {
+                    Ok(id) => ("success".to_string(), id.0, String::new()),
+                    Err(e) => ("failed".to_string(), String::new(), e.message),
+                };
+                o.result = Some(model::broker::GttResult {
+                    account_id: f.user_id.clone(),
+                    exchange: o.exchange,
+                    tradingsymbol: o.tradingsymbol.clone(),
+                    validity: model::broker::Validity::Day,
+                    product: o.product,
+                    order_type: o.order_type,
+                    transaction_type: o.transaction_type,
+                    quantity: o.quantity,
+                    price: o.price,
+                    meta: "{}".into(),
+                    timestamp: Some(now),
+                    triggered_at: f.price,
+                    order_result: model::broker::GttOrderResult {
+                        status,
+                        order_id,
+                        rejection_reason: reason,
+                    },
+                });
+            }
+        }
     }
 
     pub fn rest_faults_take_place_delay(&self) -> Option<Duration> {

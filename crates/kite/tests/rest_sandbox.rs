@@ -518,3 +518,174 @@ async fn instrument_dump_parses_and_is_cached_for_the_day() {
     assert!(nse.iter().all(|i| i.exchange == Exchange::Nse));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn gtt_lifecycle_and_triggering() {
+    use model::broker::{GttConditionParams, GttOrderParams, GttParams, GttStatus, GttType};
+    let sb = sandbox().await;
+    let c = logged_in(&sb);
+    let ltp = c.ltp(&["NSE:INFY"]).await.unwrap()["NSE:INFY"].last_price;
+    let leg = |side: TransactionType, price: f64| GttOrderParams {
+        exchange: Exchange::Nse,
+        tradingsymbol: "INFY".into(),
+        transaction_type: side,
+        quantity: 1,
+        order_type: OrderType::Limit,
+        product: Product::Cnc,
+        price,
+    };
+    // Far from the market: stays active.
+    let far = GttParams {
+        gtt_type: GttType::Single,
+        condition: GttConditionParams {
+            exchange: Exchange::Nse,
+            tradingsymbol: "INFY".into(),
+            trigger_values: vec![(ltp * 2.0).round()],
+            last_price: ltp,
+        },
+        orders: vec![leg(TransactionType::Sell, (ltp * 2.0).round())],
+    };
+    let id = c.place_gtt(&far).await.unwrap();
+    let g = c.gtt(id).await.unwrap();
+    assert_eq!(
+        (g.status.clone(), g.gtt_type),
+        (GttStatus::Active, GttType::Single)
+    );
+    assert_eq!(g.condition.instrument_token.0, 408065);
+    assert!(g.orders[0].result.is_none());
+    let mut modified = far.clone();
+    modified.condition.trigger_values = vec![(ltp * 3.0).round()];
+    assert_eq!(c.modify_gtt(id, &modified).await.unwrap(), id);
+    assert_eq!(
+        c.gtt(id).await.unwrap().condition.trigger_values,
+        vec![(ltp * 3.0).round()]
+    );
+    assert_eq!(c.delete_gtt(id).await.unwrap(), id);
+    assert_eq!(c.gtt(id).await.unwrap().status, GttStatus::Deleted);
+
+    // An OCO one tick either side of the market fires on the next move and places its order.
+    let oco = GttParams {
+        gtt_type: GttType::TwoLeg,
+        condition: GttConditionParams {
+            exchange: Exchange::Nse,
+            tradingsymbol: "INFY".into(),
+            trigger_values: vec![ltp - 0.05, ltp + 0.05],
+            last_price: ltp,
+        },
+        orders: vec![
+            leg(TransactionType::Sell, 1.0),
+            leg(TransactionType::Sell, 1.0),
+        ],
+    };
+    let id = c.place_gtt(&oco).await.unwrap();
+    let fired = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let g = c.gtt(id).await.unwrap();
+            if g.status == GttStatus::Triggered {
+                return g;
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    })
+    .await
+    .expect("the OCO fires");
+    let result = fired
+        .orders
+        .iter()
+        .find_map(|o| o.result.clone())
+        .expect("the fired leg records its result");
+    assert_eq!(result.order_result.status, "success");
+    let orders = c.orders().await.unwrap();
+    assert!(orders
+        .iter()
+        .any(|o| o.order_id.0 == result.order_result.order_id));
+    assert_eq!(c.gtts().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn calculators_conversion_and_summaries() {
+    use model::broker::{ChargesOrder, ConvertPositionParams, MarginOrder, OrderId, PositionType};
+    let sb = sandbox().await;
+    let c = logged_in(&sb);
+    let item = |product| MarginOrder {
+        exchange: Exchange::Nse,
+        tradingsymbol: "INFY".into(),
+        transaction_type: TransactionType::Buy,
+        variety: Variety::Regular,
+        product,
+        order_type: OrderType::Limit,
+        quantity: 10,
+        price: Some(1500.0),
+        trigger_price: None,
+    };
+    let m = c
+        .order_margins(&[item(Product::Cnc), item(Product::Mis)], false)
+        .await
+        .unwrap();
+    assert_eq!(m.len(), 2);
+    assert!((m[0].total - 15_000.0).abs() < 1e-6);
+    assert!((m[1].total - 3_000.0).abs() < 1e-6, "MIS blocks a fifth");
+    assert!(m[0].charges.total > 0.0);
+    let basket = c
+        .basket_margins(&[item(Product::Cnc), item(Product::Mis)], true, false)
+        .await
+        .unwrap();
+    assert!((basket.initial.total - 18_000.0).abs() < 1e-6);
+    assert_eq!(basket.orders.len(), 2);
+    let notes = c
+        .order_charges(&[ChargesOrder {
+            order_id: OrderId("1".into()),
+            exchange: Exchange::Nse,
+            tradingsymbol: "INFY".into(),
+            transaction_type: TransactionType::Buy,
+            variety: Variety::Regular,
+            product: Product::Cnc,
+            order_type: OrderType::Market,
+            quantity: 100,
+            average_price: 1000.0,
+        }])
+        .await
+        .unwrap();
+    // ₹1,00,000 delivery buy: STT 100 + exchange 2.97 + SEBI 0.10 + stamp 15 + GST 0.55.
+    assert!((notes[0].charges.total - 118.62).abs() < 1e-9);
+
+    // An intraday buy converted to delivery.
+    let params = OrderParams {
+        tag: Some("conv1".into()),
+        market_protection: Some(-1.0),
+        ..OrderParams::new(
+            Exchange::Nse,
+            "SBIN",
+            TransactionType::Buy,
+            OrderType::Market,
+            4,
+            Product::Mis,
+        )
+    };
+    c.place_order(&params).await.unwrap();
+    assert!(c
+        .convert_position(&ConvertPositionParams {
+            exchange: Exchange::Nse,
+            tradingsymbol: "SBIN".into(),
+            transaction_type: TransactionType::Buy,
+            position_type: PositionType::Day,
+            quantity: 4,
+            old_product: Product::Mis,
+            new_product: Product::Cnc,
+        })
+        .await
+        .unwrap());
+    let pos = c.positions().await.unwrap();
+    let sbin: Vec<_> = pos
+        .net
+        .iter()
+        .filter(|p| p.tradingsymbol == "SBIN")
+        .collect();
+    assert_eq!(sbin.len(), 1);
+    assert_eq!((sbin[0].product, sbin[0].quantity), (Product::Cnc, 4));
+
+    let full = c.full_profile().await.unwrap();
+    assert_eq!(full.user_id, "DEMO01");
+    let summary = c.holdings_summary().await.unwrap();
+    assert!(summary.invested_amount > 0.0 && summary.current_value > 0.0);
+}

@@ -2,6 +2,7 @@
 //! Kite's rate limits, plus the login page that stands in for kite.zerodha.com.
 
 pub mod data;
+pub mod extras;
 pub mod faults;
 pub mod login;
 pub mod market;
@@ -29,6 +30,7 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .merge(portfolio::routes())
         .merge(market::routes())
         .merge(data::routes())
+        .merge(extras::routes())
         .layer(axum::middleware::from_fn_with_state(
             shared,
             faults::middleware,
