@@ -576,14 +576,12 @@ impl Accounts {
         Ok(id)
     }
 
-    pub fn modify(
+    /// The account and book position of one of the user's orders.
+    fn live_order(
         &mut self,
         user_id: &str,
         id: &OrderId,
-        m: &ModifyParams,
-        listing_quote: Option<&Quote>,
-        now: i64,
-    ) -> Result<OrderId, SimError> {
+    ) -> Result<(&mut Account, usize), SimError> {
         let account = self
             .accounts
             .get_mut(user_id)
@@ -592,6 +590,18 @@ impl Accounts {
             .by_id
             .get(id)
             .ok_or_else(|| SimError::order("Order not found."))?;
+        Ok((account, idx))
+    }
+
+    pub fn modify(
+        &mut self,
+        user_id: &str,
+        id: &OrderId,
+        m: &ModifyParams,
+        listing_quote: Option<&Quote>,
+        now: i64,
+    ) -> Result<OrderId, SimError> {
+        let (account, idx) = self.live_order(user_id, id)?;
         let cur = account.orders[idx].current().clone();
         if cur.status.is_terminal() {
             return Err(SimError::order(format!(
@@ -649,14 +659,7 @@ impl Accounts {
     }
 
     pub fn cancel(&mut self, user_id: &str, id: &OrderId, now: i64) -> Result<OrderId, SimError> {
-        let account = self
-            .accounts
-            .get_mut(user_id)
-            .ok_or_else(|| SimError::order("Order not found."))?;
-        let idx = *account
-            .by_id
-            .get(id)
-            .ok_or_else(|| SimError::order("Order not found."))?;
+        let (account, idx) = self.live_order(user_id, id)?;
         let cur = account.orders[idx].current().clone();
         if cur.status.is_terminal() {
             return Err(SimError::order(format!(

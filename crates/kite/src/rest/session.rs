@@ -143,6 +143,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn urlencoding_escapes_reserved() {
+        assert_eq!(urlencoding("a b&c=d"), "a%20b%26c%3Dd");
+        assert_eq!(urlencoding("abc-_.~9"), "abc-_.~9");
+    }
+
+    #[test]
     fn checksum_is_sha256_of_the_concatenation() {
         // sha256("abc") from FIPS 180-2.
         assert_eq!(

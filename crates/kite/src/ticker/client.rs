@@ -7,6 +7,7 @@
 use super::parse::{Frame, ParseError};
 use super::subscriptions::{mode_message, subscribe_message, unsubscribe_message, Subscriptions};
 use super::{Credentials, TickerConfig};
+use crate::rest::session::urlencoding;
 use futures_util::{SinkExt, StreamExt};
 use model::{InstrumentToken, Mode, Tick, TickerState};
 use rand::{rngs::StdRng, SeedableRng};
@@ -264,8 +265,8 @@ impl Task {
         let url = format!(
             "{}/?api_key={}&access_token={}",
             self.config.url.trim_end_matches('/'),
-            urlencode(&creds.api_key),
-            urlencode(&creds.access_token)
+            urlencoding(&creds.api_key),
+            urlencoding(&creds.access_token)
         );
         let mut request = url
             .into_client_request()
@@ -384,19 +385,6 @@ fn value_text(v: serde_json::Value) -> String {
     }
 }
 
-/// Percent-encodes a query value (keys and tokens are alphanumeric in practice; be safe anyway).
-fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,11 +396,5 @@ mod tests {
             access_token: "secret-token".into(),
         };
         assert!(!format!("{c:?}").contains("secret-token"));
-    }
-
-    #[test]
-    fn urlencode_escapes_reserved() {
-        assert_eq!(urlencode("a b&c=d"), "a%20b%26c%3Dd");
-        assert_eq!(urlencode("abc-_.~9"), "abc-_.~9");
     }
 }
