@@ -24,6 +24,10 @@ pub enum Command {
     Run(RunArgs),
     /// Run only the sandbox exchange, for other Kite clients to connect to.
     Sandbox(SandboxArgs),
+    /// Indicators for an OHLCV CSV, as CSV on stdout (TA-Lib conventions).
+    Indicators(crate::tools::IndicatorsArgs),
+    /// Black-Scholes price and greeks (theta per day, vega and rho per 1%), or implied volatility.
+    Greeks(crate::tools::GreeksArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

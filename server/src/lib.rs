@@ -5,6 +5,7 @@ pub mod config;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
+pub mod tools;
 
 use anyhow::Context as _;
 use app::{shell, App};

@@ -19,8 +19,19 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Sandbox(args)) => sandbox(args).await,
         Some(Command::Run(args)) => run(args).await,
+        Some(Command::Indicators(args)) => offline(server::tools::indicators(&args)),
+        Some(Command::Greeks(args)) => offline(server::tools::greeks(&args)),
         None => run(cli.run).await,
     }
+}
+
+/// Offline tools report a failure as one line and exit status 1, like any command-line tool.
+fn offline(r: anyhow::Result<()>) -> anyhow::Result<()> {
+    if let Err(e) = r {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {
