@@ -152,6 +152,10 @@ impl Market {
             q.low = open;
             q.last = open;
             q.fair = open as f64;
+            // The sandbox opens mid-session: some of the day's volume has already traded.
+            q.volume = rng.gen_range(200_000..3_000_000);
+            q.turnover = q.volume as f64 * open as f64;
+            q.average = open;
             q.buy_quantity = rng.gen_range(50_000..500_000);
             q.sell_quantity = rng.gen_range(50_000..500_000);
             quotes.push(q);
@@ -270,7 +274,7 @@ impl Market {
                 continue;
             }
             let z = normal.sample(&mut self.rng);
-            let qty: u32 = self.rng.gen_range(1..500);
+            let qty: u32 = self.rng.gen_range(1..2_000);
             let dbuy: i64 = self.rng.gen_range(-2_000..2_000);
             let dsell: i64 = self.rng.gen_range(-2_000..2_000);
             let q = &mut self.quotes[i];
