@@ -69,7 +69,15 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub async fn start(config: SandboxConfig) -> std::io::Result<Self> {
-        let market = Market::new(config.market.clone());
+        let now = std::time::SystemTime::now();
+        let today = history::ist_now(now).date();
+        let universe = instruments::Universe::build(today, config.market.seed)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let unix = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let market = Market::with_universe(config.market.clone(), &universe, unix);
         let by_token: Arc<HashMap<_, _>> = Arc::new(
             market
                 .quotes()
@@ -78,25 +86,31 @@ impl Sandbox {
                 .map(|(i, q)| (q.token, i))
                 .collect(),
         );
+        let by_symbol: Arc<HashMap<_, _>> = Arc::new(
+            market
+                .quotes()
+                .iter()
+                .enumerate()
+                .map(|(i, q)| ((q.exchange, q.symbol.clone()), i))
+                .collect(),
+        );
         let first = Snapshot {
             quotes: market.quotes().to_vec(),
             changed: Vec::new(),
             by_token: by_token.clone(),
+            by_symbol: by_symbol.clone(),
         };
         let ws_listener = TcpListener::bind(config.ws_addr).await?;
         let http_listener = TcpListener::bind(config.http_addr).await?;
         let ws_addr = ws_listener.local_addr()?;
         let http_addr = http_listener.local_addr()?;
         let step = config.step_interval;
-        let today = history::ist_now(std::time::SystemTime::now()).date();
-        let universe = instruments::Universe::build(today, config.market.seed)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let history = history::History::from_universe(config.market.seed, &universe);
         let shared = Shared::new(config, first, state::MarketData { universe, history });
 
         let stepper = {
             let shared = shared.clone();
-            tokio::spawn(async move { run_market(market, shared, by_token, step).await })
+            tokio::spawn(async move { run_market(market, shared, by_token, by_symbol, step).await })
         };
         let ws_app = axum::Router::new()
             .route("/", axum::routing::get(ticker::upgrade))
@@ -190,6 +204,7 @@ async fn run_market(
     mut market: Market,
     shared: Arc<Shared>,
     by_token: Arc<HashMap<model::InstrumentToken, usize>>,
+    by_symbol: Arc<HashMap<(model::Exchange, Arc<str>), usize>>,
     step: Duration,
 ) {
     let mut interval = tokio::time::interval(step);
@@ -208,6 +223,7 @@ async fn run_market(
             quotes: market.quotes().to_vec(),
             changed,
             by_token: by_token.clone(),
+            by_symbol: by_symbol.clone(),
         });
         shared.fire_gtts();
     }

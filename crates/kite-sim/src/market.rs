@@ -4,11 +4,15 @@
 //! exactly what was decided: no float rounding between the model and the packet. Deterministic: the same
 //! seed and the same sequence of `step` calls give the same prices.
 
+use crate::instruments::{InstrumentType, Underlying, Universe};
 use crate::universe::{EQUITY_TICK_PAISE, INDICES, NIFTY_50};
+use model::Exchange;
 use model::InstrumentToken;
+use quant::options::{Contract as OptionContract, OptionKind};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Wire values must stay below 2^31 so every client reads them the same (SPEC §12.3).
 const RAW_MAX: u64 = i32::MAX as u64;
@@ -24,7 +28,10 @@ pub struct Level {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quote {
     pub token: InstrumentToken,
-    pub symbol: &'static str,
+    pub symbol: Arc<str>,
+    pub exchange: Exchange,
+    /// Contracts per lot (1 for cash equities and indices).
+    pub lot_size: u32,
     pub is_index: bool,
     pub last: u32,
     pub last_quantity: u32,
@@ -49,10 +56,12 @@ pub struct Quote {
 }
 
 impl Quote {
-    fn new(token: u32, symbol: &'static str, is_index: bool, close_paise: u32) -> Self {
+    fn new(token: u32, symbol: &str, is_index: bool, close_paise: u32) -> Self {
         Self {
             token: InstrumentToken(token),
-            symbol,
+            symbol: Arc::from(symbol),
+            exchange: Exchange::Nse,
+            lot_size: 1,
             is_index,
             last: close_paise,
             last_quantity: 0,
@@ -103,13 +112,55 @@ struct IndexCalc {
     members: Vec<(usize, f64)>,
 }
 
+/// How a derivative is priced from its underlying index.
+#[derive(Debug, Clone, Copy)]
+enum Contract {
+    Future,
+    Option(OptionKind),
+}
+
+struct Derivative {
+    quote: usize,
+    underlying: usize,
+    contract: Contract,
+    strike: f64,
+    /// Unix seconds of 15:30 IST on the expiry date.
+    expiry: i64,
+    /// At-the-money volatility.
+    atm_vol: f64,
+}
+
+/// Risk-free rate used for derivative prices.
+pub const RATE: f64 = 0.065;
+/// Curvature of the smile: vol = atm × (1 + SMILE × ln(K/S)²).
+pub const SMILE: f64 = 12.0;
+
 pub struct Market {
     config: MarketConfig,
     rng: StdRng,
     quotes: Vec<Quote>,
     by_token: HashMap<InstrumentToken, usize>,
     indices: Vec<IndexCalc>,
+    derivatives: Vec<Derivative>,
     steps: u64,
+}
+
+/// Fair value of a derivative, in rupees, at spot `s` and time `now`.
+fn fair_value(d: &Derivative, s: f64, now: i64) -> Option<f64> {
+    let t = (d.expiry - now) as f64 / (365.0 * 86_400.0);
+    if t <= 0.0 || s <= 0.0 {
+        return None;
+    }
+    match d.contract {
+        Contract::Future => Some(s * (RATE * t).exp()),
+        Contract::Option(kind) => {
+            let m = (d.strike / s).ln();
+            let vol = d.atm_vol * (1.0 + SMILE * m * m);
+            OptionContract::new(kind, s, d.strike, t, RATE)
+                .price(vol)
+                .ok()
+        }
+    }
 }
 
 fn round_to_tick(paise: f64, tick: u32) -> u32 {
@@ -127,12 +178,9 @@ impl Market {
         let gap = Normal::new(0.0, 0.006).expect("valid sigma");
         let mut quotes = Vec::with_capacity(INDICES.len() + NIFTY_50.len());
         for def in INDICES {
-            quotes.push(Quote::new(
-                def.token,
-                def.symbol,
-                true,
-                (def.base * 100.0) as u32,
-            ));
+            let mut q = Quote::new(def.token, def.symbol, true, (def.base * 100.0) as u32);
+            q.exchange = def.exchange;
+            quotes.push(q);
         }
         let first_stock = quotes.len();
         for &(token, symbol, _, price) in NIFTY_50 {
@@ -168,7 +216,7 @@ impl Market {
         let by_symbol: HashMap<&str, usize> = quotes[first_stock..]
             .iter()
             .enumerate()
-            .map(|(i, q)| (q.symbol, first_stock + i))
+            .map(|(i, q)| (&*q.symbol, first_stock + i))
             .collect();
         let indices = INDICES
             .iter()
@@ -197,6 +245,7 @@ impl Market {
             quotes,
             by_token,
             indices,
+            derivatives: Vec::new(),
             steps: 0,
         };
         for i in 0..market.indices.len() {
@@ -211,6 +260,76 @@ impl Market {
             market.rebuild_depth(i);
         }
         market
+    }
+
+    /// The equity market plus the universe's futures and options on NIFTY, BANKNIFTY and SENSEX,
+    /// priced from their index with Black-Scholes and a volatility smile at every step.
+    pub fn with_universe(config: MarketConfig, universe: &Universe, now: i64) -> Self {
+        let mut m = Self::new(config);
+        for inst in universe.instruments() {
+            let (Some(u), Some(expiry)) = (inst.underlying, inst.expiry) else {
+                continue;
+            };
+            let contract = match inst.instrument_type {
+                InstrumentType::Fut => Contract::Future,
+                InstrumentType::Ce => Contract::Option(OptionKind::Call),
+                InstrumentType::Pe => Contract::Option(OptionKind::Put),
+                _ => continue,
+            };
+            let Some(&underlying) = m.by_token.get(&InstrumentToken(u.index_token())) else {
+                continue;
+            };
+            let close_time = expiry
+                .and_hms_opt(10, 0, 0)
+                .map(|t| t.and_utc().timestamp())
+                .unwrap_or(0);
+            let atm_vol = match u {
+                Underlying::Nifty => 0.12,
+                Underlying::BankNifty => 0.14,
+                Underlying::Sensex => 0.12,
+            };
+            let d = Derivative {
+                quote: m.quotes.len(),
+                underlying,
+                contract,
+                strike: inst.strike as f64 / 100.0,
+                expiry: close_time,
+                atm_vol,
+            };
+            let idx = &m.quotes[underlying];
+            let close = fair_value(&d, idx.close as f64 / 100.0, now).unwrap_or(0.05);
+            let open = fair_value(&d, idx.last as f64 / 100.0, now).unwrap_or(0.05);
+            let mut q = Quote::new(
+                inst.token.0,
+                &inst.tradingsymbol,
+                false,
+                round_to_tick(close * 100.0, EQUITY_TICK_PAISE),
+            );
+            q.exchange = inst.exchange;
+            q.lot_size = inst.lot_size;
+            let open = round_to_tick(open * 100.0, EQUITY_TICK_PAISE);
+            q.open = open;
+            q.high = open;
+            q.low = open;
+            q.last = open;
+            q.fair = open as f64;
+            let lots = m.rng.gen_range(1_000..200_000u32);
+            q.oi = lots.saturating_mul(inst.lot_size).min(RAW_MAX as u32);
+            q.oi_day_high = q.oi;
+            q.oi_day_low = q.oi;
+            q.volume = m
+                .rng
+                .gen_range(100..50_000u32)
+                .saturating_mul(inst.lot_size);
+            q.buy_quantity = m.rng.gen_range(10..5_000u32) * inst.lot_size;
+            q.sell_quantity = m.rng.gen_range(10..5_000u32) * inst.lot_size;
+            m.by_token.insert(q.token, m.quotes.len());
+            m.quotes.push(q);
+            m.derivatives.push(d);
+            let i = m.quotes.len() - 1;
+            m.rebuild_depth(i);
+        }
+        m
     }
 
     pub fn quotes(&self) -> &[Quote] {
@@ -269,7 +388,7 @@ impl Market {
         let normal = Normal::new(0.0, self.config.step_sigma).expect("valid sigma");
         let first_stock = INDICES.len();
         let mut changed = Vec::new();
-        for i in first_stock..self.quotes.len() {
+        for i in first_stock..first_stock + NIFTY_50.len() {
             if !self.rng.gen_bool(self.config.trade_probability) {
                 continue;
             }
@@ -303,6 +422,45 @@ impl Market {
                 q.exchange_timestamp = now;
                 changed.push(self.indices[k].quote);
             }
+        }
+        for k in 0..self.derivatives.len() {
+            let d = &self.derivatives[k];
+            let s_now = self.quotes[d.underlying].last as f64 / 100.0;
+            let Some(fair) = fair_value(d, s_now, now as i64) else {
+                continue;
+            };
+            let last = round_to_tick(fair * 100.0, EQUITY_TICK_PAISE);
+            let qi = d.quote;
+            let trades = self.rng.gen_bool(0.3);
+            let lots: u32 = self.rng.gen_range(1..50);
+            let oi_move: i64 = if self.rng.gen_bool(0.2) {
+                self.rng.gen_range(-20..=25)
+            } else {
+                0
+            };
+            let q = &mut self.quotes[qi];
+            if last == q.last && !trades {
+                continue;
+            }
+            q.last = last;
+            q.fair = last as f64;
+            q.high = q.high.max(last);
+            q.low = q.low.min(last);
+            if trades {
+                let qty = lots.saturating_mul(q.lot_size);
+                q.last_quantity = qty;
+                q.volume = sat(q.volume as u64 + qty as u64);
+                q.turnover += last as f64 * qty as f64;
+                q.average = sat((q.turnover / q.volume.max(1) as f64).round() as u64);
+                q.last_trade_time = now;
+                let oi = (q.oi as i64 + oi_move * q.lot_size as i64).max(0) as u64;
+                q.oi = sat(oi);
+                q.oi_day_high = q.oi_day_high.max(q.oi);
+                q.oi_day_low = q.oi_day_low.min(q.oi);
+            }
+            q.exchange_timestamp = now;
+            self.rebuild_depth(qi);
+            changed.push(qi);
         }
         changed
     }
@@ -361,7 +519,7 @@ mod tests {
             m.step(1_700_000_000 + s);
         }
         let nifty = &m.quotes()[0];
-        let mean_ratio: f64 = m.quotes()[3..]
+        let mean_ratio: f64 = m.quotes()[3..53]
             .iter()
             .map(|q| q.last as f64 / q.close as f64)
             .sum::<f64>()
@@ -372,5 +530,65 @@ mod tests {
             "{} vs {expected}",
             nifty.last
         );
+    }
+
+    #[test]
+    fn derivatives_follow_their_index() {
+        use crate::instruments::Universe;
+        use chrono::NaiveDate;
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+        let now = today.and_hms_opt(5, 0, 0).unwrap().and_utc().timestamp();
+        let universe = Universe::build(today, 42).unwrap();
+        let mut m = Market::with_universe(MarketConfig::default(), &universe, now);
+        for s in 0..20 {
+            m.step((now + s) as u32);
+        }
+        let nifty = m.quotes()[0].last as f64 / 100.0;
+        let by_symbol: HashMap<&str, &Quote> = m.quotes().iter().map(|q| (&*q.symbol, q)).collect();
+        let mut pairs = 0;
+        for inst in universe.instruments() {
+            if inst.instrument_type != InstrumentType::Ce
+                || inst.underlying != Some(Underlying::Nifty)
+            {
+                continue;
+            }
+            let put_symbol = format!("{}PE", inst.tradingsymbol.trim_end_matches("CE"));
+            let (Some(c), Some(p)) = (
+                by_symbol.get(&*inst.tradingsymbol),
+                by_symbol.get(&*put_symbol),
+            ) else {
+                continue;
+            };
+            assert_eq!(c.lot_size, inst.lot_size);
+            assert!(c.oi > 0 && c.last >= EQUITY_TICK_PAISE);
+            let k = inst.strike as f64 / 100.0;
+            let expiry = inst
+                .expiry
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp();
+            let t = (expiry - now) as f64 / (365.0 * 86_400.0);
+            // Put-call parity, up to rounding both prices to the tick (and the 0.05 floor).
+            let parity = nifty - k * (-RATE * t).exp();
+            let diff = (c.last as f64 - p.last as f64) / 100.0;
+            if (k - nifty).abs() < 500.0 {
+                assert!(
+                    (diff - parity).abs() < 0.2,
+                    "{}: C-P {diff} vs {parity}",
+                    inst.tradingsymbol
+                );
+                pairs += 1;
+            }
+        }
+        assert!(pairs > 10, "{pairs} near-the-money pairs checked");
+        // A future trades above spot by the carry.
+        let fut = m
+            .quotes()
+            .iter()
+            .find(|q| q.symbol.starts_with("NIFTY") && q.symbol.ends_with("FUT"))
+            .unwrap();
+        assert!(fut.last as f64 / 100.0 > nifty);
     }
 }

@@ -5,7 +5,7 @@ use crate::accounts::{Accounts, Listing, SimError};
 use crate::auth::Auth;
 use crate::market::Quote;
 use crate::rest::faults::RestFaults;
-use crate::universe::{EQUITY_TICK_PAISE, INDICES};
+use crate::universe::EQUITY_TICK_PAISE;
 use crate::SandboxConfig;
 use model::broker::{OrderId, OrderParams};
 use model::Exchange;
@@ -27,6 +27,7 @@ pub struct Snapshot {
     pub quotes: Vec<Quote>,
     pub changed: Vec<usize>,
     pub(crate) by_token: Arc<HashMap<InstrumentToken, usize>>,
+    pub(crate) by_symbol: Arc<HashMap<(Exchange, Arc<str>), usize>>,
 }
 
 impl Snapshot {
@@ -148,19 +149,9 @@ impl Shared {
 
     /// The quote index of `exchange:symbol`, if the sandbox lists it.
     pub fn find_listing(&self, snap: &Snapshot, exchange: &str, symbol: &str) -> Option<usize> {
-        let symbol = symbol.replace('+', " ");
-        let idx = snap.quotes.iter().position(|q| q.symbol == symbol)?;
-        let q = &snap.quotes[idx];
-        let listed_on = if q.is_index {
-            INDICES
-                .iter()
-                .find(|d| d.token == q.token.0)
-                .map(|d| d.exchange)
-                .unwrap_or(Exchange::Nse)
-        } else {
-            Exchange::Nse
-        };
-        (listed_on.as_str() == exchange).then_some(idx)
+        let exchange = exchange.parse::<Exchange>().ok()?;
+        let symbol: Arc<str> = Arc::from(symbol.replace('+', " "));
+        snap.by_symbol.get(&(exchange, symbol)).copied()
     }
 
     /// Token and last price of an NSE symbol.
@@ -182,9 +173,9 @@ impl Shared {
         let listing = Listing {
             token: q.token,
             exchange: p.exchange,
-            symbol: q.symbol,
+            symbol: &q.symbol,
             tick_paise: EQUITY_TICK_PAISE as i64,
-            lot_size: 1,
+            lot_size: q.lot_size,
             quote: q,
         };
         let available = crate::rest::user::equity_margins(self, user_id).net;

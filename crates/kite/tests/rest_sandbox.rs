@@ -689,3 +689,76 @@ async fn calculators_conversion_and_summaries() {
     let summary = c.holdings_summary().await.unwrap();
     assert!(summary.invested_amount > 0.0 && summary.current_value > 0.0);
 }
+
+#[tokio::test]
+async fn options_quote_stream_and_trade_in_lots() {
+    use kite::{Credentials, TickerClient, TickerConfig, TickerEvent};
+    use model::Mode;
+    let sb = sandbox().await;
+    let c = logged_in(&sb);
+    let nfo = c.instruments(Some(Exchange::Nfo), None).await.unwrap();
+    let nifty = c.ltp(&["NSE:NIFTY 50"]).await.unwrap()["NSE:NIFTY 50"].last_price;
+    // The nearest-expiry call closest to the money.
+    let expiry = nfo.iter().filter_map(|i| i.expiry).min().unwrap();
+    let call = nfo
+        .iter()
+        .filter(|i| {
+            i.expiry == Some(expiry) && i.tradingsymbol.ends_with("CE") && i.name == "NIFTY"
+        })
+        .min_by(|a, b| {
+            (a.strike - nifty)
+                .abs()
+                .total_cmp(&(b.strike - nifty).abs())
+        })
+        .unwrap()
+        .clone();
+    let key = format!("NFO:{}", call.tradingsymbol);
+    let q = c.quote(&[key.as_str()]).await.unwrap();
+    let quote = &q[&key];
+    assert!(quote.last_price > 0.0 && quote.oi > 0.0, "{quote:?}");
+
+    // Streams in full mode with open interest.
+    let mut cfg = TickerConfig::new(
+        sb.ws_url(),
+        Credentials {
+            api_key: sb.api_key().into(),
+            access_token: sb.mint_access_token(),
+        },
+    );
+    cfg.read_timeout = Duration::from_secs(3);
+    let (h, mut rx) = TickerClient::spawn(cfg);
+    h.subscribe(&[call.instrument_token], Mode::Full);
+    let tick = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(TickerEvent::Ticks(ts)) = rx.recv().await {
+                if let Some(t) = ts.into_iter().find(|t| t.mode == Mode::Full) {
+                    return t;
+                }
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(tick.oi > 0 && tick.tradable && tick.depth.is_some());
+    h.shutdown();
+
+    // Orders must be whole lots.
+    let order = |qty| OrderParams {
+        tag: Some("opt1".into()),
+        market_protection: Some(-1.0),
+        ..OrderParams::new(
+            Exchange::Nfo,
+            call.tradingsymbol.clone(),
+            TransactionType::Buy,
+            OrderType::Market,
+            qty,
+            Product::Nrml,
+        )
+    };
+    let err = c.place_order(&order(call.lot_size + 1)).await.unwrap_err();
+    assert!(matches!(err, KiteError::Input { .. }), "{err:?}");
+    let id = c.place_order(&order(call.lot_size * 2)).await.unwrap();
+    let done = c.order_history(&id).await.unwrap().pop().unwrap();
+    assert_eq!(done.status, OrderStatus::Complete);
+    assert_eq!(done.filled_quantity, call.lot_size * 2);
+}

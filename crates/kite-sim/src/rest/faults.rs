@@ -50,7 +50,7 @@ pub struct LoggedRequest {
     pub method: String,
     pub path: String,
     pub class: Class,
-    /// Milliseconds since the sandbox started.
+    /// Milliseconds since the sandbox started, at the request's arrival.
     pub at_ms: u64,
     pub status: u16,
 }
@@ -152,14 +152,18 @@ pub async fn middleware(State(shared): State<Arc<Shared>>, req: Request, next: N
     let method = req.method().clone();
     let class = Class::of(&method, &path);
     let key = api_key_of(&req);
-    let admitted = lock(&shared.rest_faults).admit(&key, class);
+    let (admitted, at_ms) = {
+        let mut f = lock(&shared.rest_faults);
+        // Logged at arrival, the moment Kite's limits count.
+        let at_ms = f.started.elapsed().as_millis() as u64;
+        (f.admit(&key, class), at_ms)
+    };
     let resp = match admitted {
         Ok(()) => next.run(req).await,
         Err(429) => error_response(429, ErrorType::NetworkException, "Too many requests"),
         Err(code) => error_response(code, ErrorType::NetworkException, "Injected fault"),
     };
     let mut f = lock(&shared.rest_faults);
-    let at_ms = f.started.elapsed().as_millis() as u64;
     f.log.push(LoggedRequest {
         method: method.to_string(),
         path,
