@@ -218,7 +218,10 @@ async fn run_market(
         let changed = market.step(now);
         let quotes = market.quotes();
         let quote_of = |t: model::InstrumentToken| by_token.get(&t).map(|&i| quotes[i].clone());
-        state::lock(&shared.accounts).on_market(&quote_of, now as i64);
+        let filled = state::lock(&shared.accounts).on_market(&quote_of, now as i64);
+        for (user, order) in filled {
+            shared.post_order_update(&user, &order);
+        }
         shared.publish(Snapshot {
             quotes: market.quotes().to_vec(),
             changed,

@@ -98,6 +98,8 @@ pub struct Shared {
     pub auth: Mutex<Auth>,
     pub accounts: Mutex<Accounts>,
     pub gtts: Mutex<crate::gtt_book::GttBook>,
+    /// Order postbacks as ticker text messages: (user id, JSON text).
+    pub order_updates: broadcast::Sender<(String, Arc<String>)>,
     pub rest_faults: Mutex<RestFaults>,
     connections: Mutex<HashMap<u64, ConnectionInfo>>,
     next_connection: AtomicU64,
@@ -117,6 +119,7 @@ impl Shared {
             auth,
             accounts: Mutex::new(Accounts::default()),
             gtts: Mutex::new(Default::default()),
+            order_updates: broadcast::channel(1024).0,
             rest_faults: Mutex::new(RestFaults::default()),
             connections: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
@@ -180,14 +183,16 @@ impl Shared {
         };
         let available = crate::rest::user::equity_margins(self, user_id).net;
         let lookup = |s: &str| self.lookup_symbol(&snap, s);
-        lock(&self.accounts).place(
+        let id = lock(&self.accounts).place(
             user_id,
             p,
             listing,
             available,
             crate::accounts::now_unix(),
             &lookup,
-        )
+        )?;
+        self.post_latest(user_id, &id);
+        Ok(id)
     }
 
     /// Fires the GTTs the market has reached and places their orders, recording each outcome.
@@ -228,6 +233,42 @@ impl Shared {
                     },
                 });
             }
+        }
+    }
+
+    /// Sends the current state of `order` to its owner's ticker sockets as Kite's `order` message: the
+    /// order plus `user_id`, `unfilled_quantity`, `app_id` and the postback checksum
+    /// (SHA-256 of order_id ‖ order_timestamp ‖ api_secret).
+    pub fn post_order_update(&self, user_id: &str, order: &model::broker::Order) {
+        let secret = lock(&self.auth)
+            .app(&self.config.api_key)
+            .map(|a| a.api_secret.clone())
+            .unwrap_or_default();
+        let ts = order
+            .order_timestamp
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        let postback = model::broker::OrderPostback {
+            user_id: user_id.to_string(),
+            app_id: 1,
+            checksum: crate::auth::checksum(&order.order_id.0, &ts, &secret),
+            unfilled_quantity: order.pending_quantity,
+            order: order.clone(),
+        };
+        let text = serde_json::json!({ "type": "order", "data": postback }).to_string();
+        let _ = self
+            .order_updates
+            .send((user_id.to_string(), Arc::new(text)));
+    }
+
+    /// Posts the latest state of one of the user's orders.
+    pub fn post_latest(&self, user_id: &str, id: &OrderId) {
+        let latest = lock(&self.accounts)
+            .account(user_id)
+            .and_then(|a| a.order_history(id))
+            .and_then(|mut h| h.pop());
+        if let Some(o) = latest {
+            self.post_order_update(user_id, &o);
         }
     }
 

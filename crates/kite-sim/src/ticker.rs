@@ -49,12 +49,12 @@ pub async fn upgrade(
     }
     let api_key = params.get("api_key").cloned().unwrap_or_default();
     let token = params.get("access_token").cloned().unwrap_or_default();
-    if shared.user_for(&api_key, &token).is_none() {
+    let Some(user_id) = shared.user_for(&api_key, &token) else {
         return refuse(
             StatusCode::FORBIDDEN,
             "Incorrect `api_key` or `access_token`.",
         );
-    }
+    };
     let Some(guard) = shared.register_connection(&api_key) else {
         return refuse(
             StatusCode::FORBIDDEN,
@@ -65,6 +65,7 @@ pub async fn upgrade(
         Connection {
             shared,
             guard,
+            user_id,
             subs: BTreeMap::new(),
         }
         .run(socket)
@@ -75,6 +76,8 @@ pub async fn upgrade(
 struct Connection {
     shared: Arc<Shared>,
     guard: ConnectionGuard,
+    /// Whose order updates this socket carries.
+    user_id: String,
     subs: BTreeMap<InstrumentToken, Mode>,
 }
 
@@ -133,6 +136,7 @@ impl Connection {
         let (mut tx, mut rx) = socket.split();
         let mut changes = self.shared.subscribe_changes();
         let mut kill = self.shared.faults.kill_signal();
+        let mut orders = self.shared.order_updates.subscribe();
         let mut heartbeat = tokio::time::interval(self.shared.config.heartbeat_interval);
         heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut sent_since_heartbeat = false;
@@ -142,6 +146,12 @@ impl Connection {
                     info!(connection = id, "dropping ticker connection (injected fault)");
                     return;
                 }
+                update = orders.recv() => match update {
+                    // Order postbacks (`type: order`) go only to the order's owner.
+                    Ok((user, text)) if user == self.user_id => Some(Message::Text(text.as_str().into())),
+                    Ok(_) | Err(RecvError::Lagged(_)) => None,
+                    Err(RecvError::Closed) => break,
+                },
                 msg = rx.next() => match msg {
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
                     Some(Ok(Message::Text(text))) => self.on_request(text.as_str()),

@@ -285,3 +285,56 @@ async fn bad_requests_get_error_text() {
     let err = tokio_tungstenite::connect_async(url).await.unwrap_err();
     assert!(err.to_string().contains("403"), "{err}");
 }
+
+#[tokio::test]
+async fn order_updates_reach_only_their_owner() {
+    use kite::rest::{KiteClient, KiteConfig};
+    use model::broker::{
+        OrderParams, OrderPostback, OrderStatus, OrderType, Product, TransactionType,
+    };
+    let sb = sandbox().await;
+    let mine = sb.mint_session("TRADER1").access_token;
+    let theirs = sb.mint_session("TRADER2").access_token;
+    let (h1, mut rx1) = TickerClient::spawn(config(&sb, mine.clone()));
+    let (h2, mut rx2) = TickerClient::spawn(config(&sb, theirs));
+    until_state(&mut rx1, |s| *s == TickerState::Connected).await;
+    until_state(&mut rx2, |s| *s == TickerState::Connected).await;
+
+    let rest = KiteClient::new(KiteConfig::new(sb.api_key()).with_root(sb.http_url())).unwrap();
+    rest.set_access_token(Some(mine));
+    let params = OrderParams {
+        tag: Some("post1".into()),
+        market_protection: Some(-1.0),
+        ..OrderParams::new(
+            model::Exchange::Nse,
+            "ITC",
+            TransactionType::Buy,
+            OrderType::Market,
+            5,
+            Product::Mis,
+        )
+    };
+    let id = rest.place_order(&params).await.unwrap();
+    let update = timeout(Duration::from_secs(5), async {
+        loop {
+            if let Some(TickerEvent::Order(v)) = rx1.recv().await {
+                return v;
+            }
+        }
+    })
+    .await
+    .expect("the owner gets the order update");
+    let pb: OrderPostback = serde_json::from_value(update).unwrap();
+    assert_eq!(pb.order.order_id, id);
+    assert_eq!(pb.order.status, OrderStatus::Complete);
+    assert_eq!(pb.user_id, "TRADER1");
+    assert_eq!(pb.unfilled_quantity, 0);
+    assert_eq!(pb.checksum.len(), 64);
+    // The other trader's socket carries nothing about it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Ok(ev) = rx2.try_recv() {
+        assert!(!matches!(ev, TickerEvent::Order(_)), "leaked: {ev:?}");
+    }
+    h1.shutdown();
+    h2.shutdown();
+}

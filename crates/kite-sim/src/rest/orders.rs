@@ -59,6 +59,8 @@ async fn modify(
         .and_then(|t| snap.index_of(t))
         .map(|i| &snap.quotes[i]);
     let id = accounts.modify(&user.user_id, &id, &m, quote, now_unix())?;
+    drop(accounts);
+    shared.post_latest(&user.user_id, &id);
     Ok(ok(OrderResponse { order_id: id }))
 }
 
@@ -69,6 +71,7 @@ async fn cancel(
 ) -> ApiResult {
     variety(&v)?;
     let id = lock(&shared.accounts).cancel(&user.user_id, &OrderId(id), now_unix())?;
+    shared.post_latest(&user.user_id, &id);
     Ok(ok(OrderResponse { order_id: id }))
 }
 
