@@ -4,9 +4,11 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod analysis;
 pub mod broker;
 pub mod instrument;
 pub mod live;
+pub mod options;
 pub mod status;
 pub mod tick;
 
