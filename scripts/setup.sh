@@ -43,6 +43,12 @@ if [ "$want" = "test" ]; then
     apt-get update -qq
     apt-get install -y -qq chromium >/dev/null
   fi
+  # Zerodha's official Python client, for crates/kite-sim/tests/python_client.rs (PyPI, pinned).
+  KITECONNECT_VERSION=$(sed -n 's/^kiteconnect==//p' scripts/python_client/requirements.txt)
+  if ! python3 -c "from kiteconnect.__version__ import __version__ as v; assert v == '${KITECONNECT_VERSION}'" 2>/dev/null; then
+    log "installing the kiteconnect Python client ${KITECONNECT_VERSION} (pip)"
+    python3 -m pip install -q -r scripts/python_client/requirements.txt
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     log "installing the Playwright driver (no browser download)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-fund --no-audit)

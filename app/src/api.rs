@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 use model::account::Fetched;
+use model::analysis::{ScanResults, ScanStarted, ScanStatus};
+use model::broker::Candle;
 use model::broker::{Holding, Margins, Order, Positions, Profile, Trade};
+use model::options::{OiSummary, OptionChain, Underlying};
 use model::{ServerStatus, WatchRow};
 
 #[cfg(feature = "ssr")]
@@ -89,4 +92,58 @@ pub async fn get_positions() -> Result<Fetched<Positions>, ServerFnError> {
 #[server]
 pub async fn get_holdings() -> Result<Fetched<Vec<Holding>>, ServerFnError> {
     fetch(|k| async move { k.holdings().await }).await
+}
+
+#[cfg(feature = "ssr")]
+fn user_engine() -> Result<std::sync::Arc<engine::UserEngine>, ServerFnError> {
+    hub()?
+        .get(&engine::UserId::default_user())
+        .ok_or_else(|| ServerFnError::new("the trading engine is not running"))
+}
+
+/// The option chain of `underlying` for `expiry` (`YYYY-MM-DD`; nearest when absent).
+#[server]
+pub async fn get_option_chain(
+    underlying: Underlying,
+    expiry: Option<String>,
+) -> Result<OptionChain, ServerFnError> {
+    user_engine()?
+        .option_chain(underlying, expiry)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
+}
+
+/// Starts the OI tracker for every supported underlying (idempotent) and returns what it has.
+#[server]
+pub async fn start_oi_tracker() -> Result<Vec<OiSummary>, ServerFnError> {
+    let engine = user_engine()?;
+    engine.oi_tracker().start(&Underlying::ALL).await;
+    Ok(engine.oi_tracker().summaries())
+}
+
+#[server]
+pub async fn get_scan_status() -> Result<ScanStatus, ServerFnError> {
+    Ok(user_engine()?.scanner().status())
+}
+
+/// Starts a scan in the background unless one is running.
+#[server]
+pub async fn start_scan() -> Result<ScanStarted, ServerFnError> {
+    Ok(user_engine()?.scanner().start())
+}
+
+/// The last finished scan, if any.
+#[server]
+pub async fn get_scan_results() -> Result<Option<ScanResults>, ServerFnError> {
+    Ok(user_engine()?.scanner().results())
+}
+
+/// Daily candles of `symbol` for the chart (from the scanner's cache, fetched when missing).
+#[server]
+pub async fn get_candles(symbol: String, days: u32) -> Result<Vec<Candle>, ServerFnError> {
+    user_engine()?
+        .scanner()
+        .candles(&symbol, days)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
 }

@@ -74,6 +74,50 @@ pub fn percent(v: f64) -> String {
     format!("{}%", signed(v))
 }
 
+/// A large count in lakh (L) and crore (Cr), the way OI is quoted in India: `1.25Cr`, `-3.40L`, `950`.
+pub fn compact(v: f64) -> String {
+    if !v.is_finite() {
+        return "—".into();
+    }
+    let a = v.abs();
+    let sign = if v < 0.0 { "-" } else { "" };
+    if a >= 1e7 {
+        format!("{sign}{:.2}Cr", a / 1e7)
+    } else if a >= 1e5 {
+        format!("{sign}{:.2}L", a / 1e5)
+    } else {
+        format!("{sign}{}", group_indian(a.round() as u64))
+    }
+}
+
+/// A signed count in lakh/crore with an explicit `+` for increases (OI change).
+pub fn compact_signed(v: f64) -> String {
+    if v > 0.0 {
+        format!("+{}", compact(v))
+    } else {
+        compact(v)
+    }
+}
+
+/// The colour class of a signed change: `up`, `down` or `flat`.
+pub fn tone(v: f64) -> &'static str {
+    if v > 0.0 {
+        "up"
+    } else if v < 0.0 {
+        "down"
+    } else {
+        "flat"
+    }
+}
+
+/// An RFC 3339 instant as a trader reads it, in the zone it was written in: `29 Nov 00:10:21`.
+/// Anything unparsable is shown as given rather than hidden.
+pub fn short_time(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.format("%d %b %H:%M:%S").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
 pub fn uptime(secs: u64) -> String {
     let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
     if h > 0 {
@@ -86,6 +130,27 @@ pub fn uptime(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_time_keeps_the_written_zone() {
+        assert_eq!(
+            short_time("2026-11-29T00:10:21.692365302+05:30"),
+            "29 Nov 00:10:21"
+        );
+        assert_eq!(short_time("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn compact_uses_lakh_and_crore() {
+        assert_eq!(compact(950.0), "950");
+        assert_eq!(compact(12_345.0), "12,345");
+        assert_eq!(compact(125_000.0), "1.25L");
+        assert_eq!(compact(-340_000.0), "-3.40L");
+        assert_eq!(compact(12_500_000.0), "1.25Cr");
+        assert_eq!(compact_signed(150_000.0), "+1.50L");
+        assert_eq!(compact_signed(0.0), "0");
+        assert_eq!(compact(f64::NAN), "—");
+    }
 
     #[test]
     fn indian_grouping() {

@@ -3,10 +3,13 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod charts;
 pub mod components;
 pub mod format;
 pub mod live;
+pub mod oi_feed;
 pub mod pages;
+pub mod ws;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -38,6 +41,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let feed = live::LiveFeed::new();
     provide_context(feed);
+    provide_context(oi_feed::OiFeed::new());
     // Effects run only in the browser: the live socket opens once the page has hydrated.
     Effect::new(move |_| {
         feed.connect();
@@ -55,6 +59,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("holdings") view=pages::holdings::HoldingsPage/>
                     <Route path=StaticSegment("funds") view=pages::funds::FundsPage/>
                     <Route path=StaticSegment("profile") view=pages::profile::ProfilePage/>
+                    <Route path=StaticSegment("analysis") view=pages::analysis::AnalysisPage/>
+                    <Route path=StaticSegment("options") view=pages::options::OptionsPage/>
                 </Routes>
             </main>
             <components::status_bar::StatusBar/>

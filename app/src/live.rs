@@ -156,118 +156,13 @@ impl LiveFeed {
 
     /// Opens the socket (browser only; on the server this does nothing).
     pub fn connect(self) {
-        #[cfg(feature = "hydrate")]
-        socket::open(self, 0);
-    }
-}
-
-#[cfg(feature = "hydrate")]
-mod socket {
-    use super::*;
-    use std::cell::Cell;
-    use std::rc::Rc;
-    use std::time::Duration;
-    use wasm_bindgen::prelude::*;
-    use web_sys::{CloseEvent, MessageEvent, WebSocket};
-
-    /// With no message at all for this long (the server sends a heartbeat every second), the socket is
-    /// presumed dead and replaced.
-    const SILENCE_MS: f64 = 5_000.0;
-
-    fn url() -> Option<String> {
-        let loc = web_sys::window()?.location();
-        let scheme = if loc.protocol().ok()? == "https:" {
-            "wss"
-        } else {
-            "ws"
-        };
-        Some(format!("{scheme}://{}/ws/live", loc.host().ok()?))
-    }
-
-    fn schedule(feed: LiveFeed, attempt: u32) {
-        let delay = retry_delay_ms(attempt, js_sys::Date::now() as u64);
-        feed.link.set(if attempt >= OFFLINE_AFTER {
-            LinkState::Offline { retry_in_ms: delay }
-        } else {
-            LinkState::Reconnecting {
-                attempt,
-                retry_in_ms: delay,
-            }
+        crate::ws::open(crate::ws::Handlers {
+            path: "/ws/live",
+            // The server sends a heartbeat every second.
+            silence_ms: 5_000.0,
+            on_link: Box::new(move |state| self.link.set(state)),
+            on_text: Box::new(move |text| self.on_message(text)),
         });
-        set_timeout(move || open(feed, attempt), Duration::from_millis(delay));
-    }
-
-    pub fn open(feed: LiveFeed, attempt: u32) {
-        let Some(url) = url() else { return };
-        let ws = match WebSocket::new(&url) {
-            Ok(ws) => ws,
-            Err(_) => return schedule(feed, attempt + 1),
-        };
-        let last_seen = Rc::new(Cell::new(js_sys::Date::now()));
-        let closed = Rc::new(Cell::new(false));
-
-        let onopen = Closure::<dyn FnMut()>::new({
-            let last_seen = last_seen.clone();
-            move || {
-                last_seen.set(js_sys::Date::now());
-                feed.link.set(LinkState::Connected);
-            }
-        });
-        ws.set_onopen(Some(onopen.as_ref().unchecked_ref()));
-        onopen.forget();
-
-        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new({
-            let ws = ws.clone();
-            let last_seen = last_seen.clone();
-            move |e: MessageEvent| {
-                last_seen.set(js_sys::Date::now());
-                if let Some(text) = e.data().as_string() {
-                    if let Some(reply) = feed.on_message(&text) {
-                        let _ = ws.send_with_str(&reply);
-                    }
-                }
-            }
-        });
-        ws.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-        onmessage.forget();
-
-        let onclose = Closure::<dyn FnMut(CloseEvent)>::new({
-            let closed = closed.clone();
-            move |_e: CloseEvent| {
-                if !closed.replace(true) {
-                    schedule(feed, attempt + 1);
-                }
-            }
-        });
-        ws.set_onclose(Some(onclose.as_ref().unchecked_ref()));
-        onclose.forget();
-
-        // Watchdog: a socket that stays open but silent is closed, which schedules a reconnect.
-        let handle = Rc::new(Cell::new(None::<IntervalHandle>));
-        let h = set_interval_with_handle(
-            {
-                let handle = handle.clone();
-                let closed = closed.clone();
-                move || {
-                    if closed.get() {
-                        if let Some(h) = handle.take() {
-                            h.clear();
-                        }
-                        return;
-                    }
-                    if js_sys::Date::now() - last_seen.get() > SILENCE_MS {
-                        let _ = ws.close();
-                        if !closed.replace(true) {
-                            schedule(feed, attempt + 1);
-                        }
-                    }
-                }
-            },
-            Duration::from_millis(1000),
-        );
-        if let Ok(h) = h {
-            handle.set(Some(h));
-        }
     }
 }
 

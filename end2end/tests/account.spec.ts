@@ -14,9 +14,14 @@ test('account pages render the sandbox account', async ({ page, request }) => {
   const sb = await sandboxUrl(request);
   const place = (form: Record<string, string>) =>
     request.post(`${sb}/admin/accounts/DEMO01/orders/regular`, { form });
-  // A LIMIT far below the market rests; a MARKET order fills into a position.
+  // A LIMIT 8 % below the market (inside the day's price band, as Kite requires) rests; a MARKET
+  // order fills into a position.
+  const ticks: Array<{ token: number; last_price: number }> = await (await request.get('/api/ticks')).json();
+  const infy = ticks.find((t) => t.token === 408065);
+  expect(infy).toBeTruthy();
+  const restingPrice = (Math.round(infy!.last_price * 0.92 * 20) / 20).toFixed(2);
   expect((await place({ exchange: 'NSE', tradingsymbol: 'INFY', transaction_type: 'BUY', order_type: 'LIMIT',
-    quantity: '2', price: '100', product: 'CNC', tag: 'e2elimit' })).ok()).toBeTruthy();
+    quantity: '2', price: restingPrice, product: 'CNC', tag: 'e2elimit' })).ok()).toBeTruthy();
   expect((await place({ exchange: 'NSE', tradingsymbol: 'RELIANCE', transaction_type: 'BUY', order_type: 'MARKET',
     quantity: '3', product: 'MIS', tag: 'e2emkt' })).ok()).toBeTruthy();
 

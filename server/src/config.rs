@@ -28,6 +28,8 @@ pub enum Command {
     Indicators(crate::tools::IndicatorsArgs),
     /// Black-Scholes price and greeks (theta per day, vega and rho per 1%), or implied volatility.
     Greeks(crate::tools::GreeksArgs),
+    /// Backtest a strategy over an OHLCV CSV (backtesting.py's conventions and statistics).
+    Backtest(crate::tools::BacktestArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -92,16 +94,38 @@ pub struct RunArgs {
     pub log_format: LogFormat,
 }
 
+/// The standalone sandbox: a Kite stand-in for any Kite client (official SDKs included). Its
+/// credentials open only the simulator, so they are plain arguments, printed at start.
 #[derive(Debug, Clone, Args)]
 pub struct SandboxArgs {
+    /// REST API (at the root, as api.kite.trade) and the login page.
     #[arg(long, env = "SANDBOX_HTTP_PORT", default_value_t = 5100)]
     pub http_port: u16,
+    /// Ticker WebSocket (at the root, as ws.kite.trade).
     #[arg(long, env = "SANDBOX_WS_PORT", default_value_t = 5101)]
     pub ws_port: u16,
     #[arg(long, env = "SANDBOX_SEED", default_value_t = 42)]
     pub seed: u64,
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     pub host: IpAddr,
+    /// The app's api_key.
+    #[arg(long, env = "SANDBOX_API_KEY", default_value = kite_sim::auth::DEFAULT_API_KEY)]
+    pub api_key: String,
+    /// The app's api_secret (for the checksum of `POST /session/token`).
+    #[arg(long, env = "SANDBOX_API_SECRET", default_value = kite_sim::auth::DEFAULT_API_SECRET)]
+    pub api_secret: String,
+    /// The trader whose password the login form checks (other ids log in with any password).
+    #[arg(long, env = "SANDBOX_USER_ID", default_value = kite_sim::auth::DEMO_USER)]
+    pub user_id: String,
+    #[arg(long, env = "SANDBOX_PASSWORD", default_value = "sandbox")]
+    pub password: String,
+    /// Where the login form sends the browser with `request_token` (the app's registered redirect).
+    #[arg(
+        long,
+        env = "SANDBOX_REDIRECT_URL",
+        default_value = "http://127.0.0.1:5000/kite/callback"
+    )]
+    pub redirect_url: String,
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
@@ -171,5 +195,35 @@ mod tests {
             panic!()
         };
         assert_eq!((s.http_port, s.seed), (7000, 9));
+        assert_eq!(s.api_key, kite_sim::auth::DEFAULT_API_KEY);
+        assert_eq!(s.user_id, kite_sim::auth::DEMO_USER);
+        let cli = Cli::try_parse_from([
+            "kite-agent",
+            "sandbox",
+            "--api-key",
+            "k1",
+            "--api-secret",
+            "s1",
+            "--user-id",
+            "AB1234",
+            "--password",
+            "pw",
+            "--redirect-url",
+            "http://127.0.0.1:8000/cb",
+        ])
+        .unwrap();
+        let Some(Command::Sandbox(s)) = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                s.api_key.as_str(),
+                s.api_secret.as_str(),
+                s.user_id.as_str(),
+                s.password.as_str(),
+                s.redirect_url.as_str()
+            ),
+            ("k1", "s1", "AB1234", "pw", "http://127.0.0.1:8000/cb")
+        );
     }
 }

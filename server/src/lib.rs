@@ -41,6 +41,18 @@ pub async fn start(
     listener: TcpListener,
 ) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
+    let db_path = args.data_dir.join("kite-agent.db");
+    let db = engine::Db::open(&db_path)
+        .await
+        .with_context(|| format!("opening the database {}", db_path.display()))?;
+    // The sandbox reuses Kite's tokens: never let its candles stand for real ones (or another seed's).
+    let source = match args.upstream() {
+        Upstream::Sandbox => format!("sandbox:{}", args.sandbox_seed),
+        Upstream::Live { .. } => "kite".to_string(),
+    };
+    if db.candles().bind_source(&source).await? {
+        info!(%source, "candle cache emptied: its candles came from another market");
+    }
     let (mode, ticker, kite, secret, sandbox) = match args.upstream() {
         Upstream::Sandbox => {
             let sb = Sandbox::start(SandboxConfig {
@@ -50,6 +62,8 @@ pub async fn start(
                 },
                 http_addr: SocketAddr::new([127, 0, 0, 1].into(), args.sandbox_http_port),
                 ws_addr: SocketAddr::new([127, 0, 0, 1].into(), args.sandbox_ws_port),
+                // The practice account survives a restart, like a real one.
+                data_dir: Some(args.data_dir.join("sandbox")),
                 ..SandboxConfig::default()
             })
             .await
@@ -102,6 +116,7 @@ pub async fn start(
         kite,
         ticker,
         instruments,
+        db.clone(),
     ));
     info!(?mode, "engine started");
 
@@ -110,6 +125,7 @@ pub async fn start(
         hub: hub.clone(),
         live_ping: Duration::from_secs(args.live_ping_secs.max(1)),
         kite_secret: secret,
+        db,
     };
     let app = router(state);
     let task = tokio::spawn(async move { axum::serve(listener, app).await });
@@ -129,11 +145,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::api::router())
         .merge(routes::account::router())
+        .merge(routes::options::router())
+        .merge(routes::analysis::router())
         .route(
             "/api/{*rest}",
             get(routes::api::not_found).post(routes::api::not_found),
         )
         .route("/ws/live", get(routes::live::upgrade))
+        .route("/ws/oi", get(routes::oi_ws::upgrade))
         .leptos_routes_with_context(
             &state,
             routes,

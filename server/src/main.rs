@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Run(args)) => run(args).await,
         Some(Command::Indicators(args)) => offline(server::tools::indicators(&args)),
         Some(Command::Greeks(args)) => offline(server::tools::greeks(&args)),
+        Some(Command::Backtest(args)) => offline(server::tools::backtest(&args)),
         None => run(cli.run).await,
     }
 }
@@ -53,6 +54,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
 async fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format);
     let sb = kite_sim::Sandbox::start(kite_sim::SandboxConfig {
+        api_key: args.api_key.clone(),
         market: kite_sim::market::MarketConfig {
             seed: args.seed,
             ..Default::default()
@@ -63,11 +65,39 @@ async fn sandbox(args: SandboxArgs) -> anyhow::Result<()> {
     })
     .await
     .context("starting the sandbox")?;
-    let token = sb.mint_access_token();
+    sb.set_api_secret(&args.api_secret);
+    sb.set_redirect_url(&args.redirect_url);
+    sb.register_user(&args.user_id, &args.password);
+    let session = sb.mint_session(&args.user_id.to_uppercase());
     // The sandbox's credentials are not secrets: they only open the local simulator.
-    println!("sandbox http:   {}", sb.http_url());
-    println!("sandbox ticker: {}", sb.ws_url());
-    println!("api_key={} access_token={token}", sb.api_key());
+    print!("{}", sandbox_banner(&sb, &args, &session.access_token));
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+/// What a developer needs to point a Kite client at the sandbox, printed once at start.
+fn sandbox_banner(sb: &kite_sim::Sandbox, args: &SandboxArgs, access_token: &str) -> String {
+    let http = sb.http_url();
+    let ws = sb.ws_url();
+    let login = format!("{http}/connect/login?v=3&api_key={}", args.api_key);
+    format!(
+        "Kite sandbox (seed {seed}): a simulator; these credentials open nothing real.\n\
+         \x20 REST root     {http}\n\
+         \x20 ticker        {ws}\n\
+         \x20 api_key       {key}\n\
+         \x20 api_secret    {secret}\n\
+         \x20 user_id       {user}\n\
+         \x20 password      {password}\n\
+         \x20 redirect_url  {redirect}\n\
+         \x20 login URL     {login}\n\
+         \x20 access_token  {access_token}  (a ready session for {user}, without the login)\n\
+         Official Python client: KiteConnect(api_key, root=\"{http}\"), \
+         KiteTicker(api_key, access_token, root=\"{ws}\")\n",
+        seed = args.seed,
+        key = args.api_key,
+        secret = args.api_secret,
+        user = args.user_id.to_uppercase(),
+        password = args.password,
+        redirect = args.redirect_url,
+    )
 }

@@ -15,6 +15,12 @@ async fn start(extra: &[&str]) -> server::Running {
     argv.extend_from_slice(extra);
     let cli = Cli::try_parse_from(argv).unwrap();
     let mut args = cli.run;
+    // Each server gets a fresh data dir: the sandbox keeps its accounts on disk.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    args.data_dir =
+        std::env::temp_dir().join(format!("server-sandbox-test-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&args.data_dir);
     // Never pick up a developer's real credentials from the environment in tests.
     args.kite_api_key = None;
     args.kite_access_token = None;

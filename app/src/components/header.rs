@@ -12,6 +12,8 @@ pub fn Header() -> impl IntoView {
             </div>
             <nav>
                 <A href="/" exact=true>"Market Watch"</A>
+                <A href="/options">"Options"</A>
+                <A href="/analysis">"Analysis"</A>
                 <A href="/orders">"Orders"</A>
                 <A href="/positions">"Positions"</A>
                 <A href="/holdings">"Holdings"</A>

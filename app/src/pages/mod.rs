@@ -1,8 +1,10 @@
 //! One module per route.
 
+pub mod analysis;
 pub mod funds;
 pub mod holdings;
 pub mod market_watch;
+pub mod options;
 pub mod orders;
 pub mod positions;
 pub mod profile;

@@ -1,13 +1,26 @@
 //! Trading engines, one per user, and the hub that hosts them.
 //!
-//! Today an engine keeps the market watch fed from its user's ticker and fans ticks out to that user's
-//! dashboards; strategies, risk and execution hang off the same engine later.
+//! An engine keeps the market watch fed from its user's ticker and fans ticks out to that user's
+//! dashboards; it builds option chains, tracks open interest and runs the stock scanner over a
+//! candle cache in the engine's database. Strategies, risk and execution hang off the same engine
+//! later.
 #![forbid(unsafe_code)]
 
+pub mod backtest;
+pub mod db;
+pub mod error;
 pub mod hub;
+pub mod instruments;
 pub mod market_watch;
+pub mod options;
+pub mod scanner;
+pub mod strategy;
 pub mod user_engine;
 
+pub use db::{Db, DbError};
+pub use error::EngineError;
 pub use hub::{EngineHub, HubInfo, UserId};
 pub use market_watch::MarketWatch;
-pub use user_engine::UserEngine;
+pub use options::OiTracker;
+pub use scanner::Scanner;
+pub use user_engine::{AnalyticsConfig, UserEngine};

@@ -1,9 +1,16 @@
-//! One user's engine: their ticker connection, their market watch, their live fan-out.
+//! One user's engine: their ticker connection, their market watch, their live fan-out, and the
+//! analytics over their Kite session (option chains, OI tracker, scanner).
 
+use crate::db::Db;
+use crate::error::EngineError;
 use crate::hub::UserId;
+use crate::instruments::InstrumentStore;
 use crate::market_watch::MarketWatch;
+use crate::options::{ChainSource, OiBase, OiTracker, DEFAULT_RATE};
+use crate::scanner::Scanner;
 use kite::ticker::Credentials;
 use kite::{KiteClient, KiteError, TickerClient, TickerConfig, TickerEvent, TickerHandle};
+use model::options::{OptionChain, Underlying};
 use model::{LiveMessage, Mode, ServerStatus, Tick, TickerState, WatchInstrument, WatchRow};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -14,6 +21,24 @@ use tracing::{info_span, warn, Instrument};
 /// state (it re-reads the whole watch) rather than slowing the engine.
 const LIVE_CAPACITY: usize = 4096;
 
+/// Settings of the analytics part of an engine.
+#[derive(Debug, Clone)]
+pub struct AnalyticsConfig {
+    /// Risk-free rate (continuously compounded) for IV and greeks; default 6.5 %.
+    pub rate: f64,
+    /// NSE symbols the scanner scans; default the NIFTY 50.
+    pub universe: Vec<String>,
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        Self {
+            rate: DEFAULT_RATE,
+            universe: crate::scanner::universe::nifty_50(),
+        }
+    }
+}
+
 pub struct UserEngine {
     user: UserId,
     kite: KiteClient,
@@ -21,20 +46,54 @@ pub struct UserEngine {
     watch: RwLock<MarketWatch>,
     live: broadcast::Sender<LiveMessage>,
     ticks_received: AtomicU64,
+    db: Db,
+    chains: ChainSource,
+    oi: OiTracker,
+    scanner: Scanner,
 }
 
 impl UserEngine {
-    /// Connects the user's ticker, subscribes the watch list in full mode and starts the event loop.
+    /// Connects the user's ticker, subscribes the watch list in full mode and starts the event loop,
+    /// with the default analytics settings.
     pub fn start(
         user: UserId,
         kite: KiteClient,
         ticker: TickerConfig,
         instruments: Vec<WatchInstrument>,
+        db: Db,
+    ) -> Arc<Self> {
+        Self::start_with(
+            user,
+            kite,
+            ticker,
+            instruments,
+            db,
+            AnalyticsConfig::default(),
+        )
+    }
+
+    /// [`UserEngine::start`] with explicit analytics settings.
+    pub fn start_with(
+        user: UserId,
+        kite: KiteClient,
+        ticker: TickerConfig,
+        instruments: Vec<WatchInstrument>,
+        db: Db,
+        config: AnalyticsConfig,
     ) -> Arc<Self> {
         let (handle, events) = TickerClient::spawn(ticker);
         let watch = MarketWatch::new(instruments);
         handle.subscribe(&watch.tokens(), Mode::Full);
         let (live, _) = broadcast::channel(LIVE_CAPACITY);
+        let dumps = Arc::new(InstrumentStore::new());
+        let chains = ChainSource::new(
+            kite.clone(),
+            dumps.clone(),
+            Arc::new(OiBase::new()),
+            config.rate,
+        );
+        let oi = OiTracker::new(chains.clone(), handle.clone());
+        let scanner = Scanner::new(kite.clone(), db.candles(), dumps, config.universe);
         let engine = Arc::new(Self {
             user: user.clone(),
             kite,
@@ -42,6 +101,10 @@ impl UserEngine {
             watch: RwLock::new(watch),
             live,
             ticks_received: AtomicU64::new(0),
+            db,
+            chains,
+            oi,
+            scanner,
         });
         let e = Arc::downgrade(&engine);
         tokio::spawn(
@@ -65,6 +128,27 @@ impl UserEngine {
     /// The user's Kite REST client (their own session and rate limits).
     pub fn kite(&self) -> &KiteClient {
         &self.kite
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The option chain of `underlying` for `expiry` (`YYYY-MM-DD`; the nearest when `None`).
+    pub async fn option_chain(
+        &self,
+        underlying: Underlying,
+        expiry: Option<String>,
+    ) -> Result<OptionChain, EngineError> {
+        self.chains.chain(underlying, expiry).await
+    }
+
+    pub fn oi_tracker(&self) -> &OiTracker {
+        &self.oi
+    }
+
+    pub fn scanner(&self) -> &Scanner {
+        &self.scanner
     }
 
     /// Finishes a Kite login: exchanges the request token for a session and hands the new access
@@ -122,9 +206,18 @@ impl UserEngine {
             TickerEvent::Ticks(ticks) => {
                 self.ticks_received
                     .fetch_add(ticks.len() as u64, Ordering::Relaxed);
+                // Option legs of the OI tracker feed the tracker only: they are not watch rows and
+                // would flood the dashboards' live channel. Index ticks feed both.
+                for t in &ticks {
+                    self.oi.on_tick(t);
+                }
                 let merged: Vec<Tick> = {
                     let mut w = self.watch.write().unwrap_or_else(|p| p.into_inner());
-                    ticks.into_iter().map(|t| w.apply(t)).collect()
+                    ticks
+                        .into_iter()
+                        .filter(|t| !self.oi.is_leg(t.token))
+                        .map(|t| w.apply(t))
+                        .collect()
                 };
                 for tick in merged {
                     let _ = self.live.send(LiveMessage::Tick { tick });

@@ -30,7 +30,8 @@ async fn engine_fills_watch_from_sandbox() {
     let kite = KiteClient::new(KiteConfig::new(sb.api_key()).with_root(sb.http_url())).unwrap();
     kite.set_access_token(Some(token));
     let user = UserId::default_user();
-    let engine = UserEngine::start(user.clone(), kite, cfg, sb.instruments());
+    let db = engine::Db::open_memory().await.unwrap();
+    let engine = UserEngine::start(user.clone(), kite, cfg, sb.instruments(), db);
     hub.insert(engine.clone());
     let mut live = engine.live();
 
@@ -78,7 +79,8 @@ async fn expired_session_recovers_through_the_login_flow() {
             access_token: token.clone(),
         },
     );
-    let engine = UserEngine::start(UserId::default_user(), kite, cfg, sb.instruments());
+    let db = engine::Db::open_memory().await.unwrap();
+    let engine = UserEngine::start(UserId::default_user(), kite, cfg, sb.instruments(), db);
     assert!(engine.kite().profile().await.is_ok());
     // The token dies (daily expiry): REST says so with a typed error.
     sb.revoke_access_token(&token);

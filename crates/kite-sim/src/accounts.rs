@@ -1,22 +1,39 @@
-//! Per-user accounts of the sandbox: funds, the order book with each order's history, trades, positions
-//! and holdings. Orders match against the live market: MARKET at the touch, LIMIT when crossed, SL/SL-M
-//! when triggered. (Depth walking, partial fills and the full exchange rules are the sandbox-exchange
-//! work; this is the lifecycle and the shapes.)
+//! One trader's account: funds, each order's history and bookkeeping, trades, holdings, and the change
+//! journal the store writes. The books of all users are [`crate::order_book`], an accepted order's way
+//! through the exchange is [`crate::lifecycle`], positions and the day roll are [`crate::positions`].
+//!
+//! Orders execute against the visible depth ([`crate::matching`]): a marketable order takes level after
+//! level at each level's price, each take is a trade, and what the book cannot fill waits for the next
+//! market step (MARKET, LIMIT) or is cancelled (IOC). Every change is journalled for the store.
+//!
+//! Order updates (postbacks on the ticker) go out for what happens at the exchange after acceptance:
+//! each fill (`UPDATE` while partial, then `COMPLETE`), a stop's trigger and an AMO's release (`OPEN`),
+//! modification, cancellation and rejection. The OMS's transient states (`PUT ORDER REQ RECEIVED`,
+//! `VALIDATION PENDING`, `OPEN PENDING`, `MODIFY/CANCEL PENDING`) and a placement's own acceptance are
+//! in the order history only: Kite does not post a plain placement (SPEC §12.6).
 
+use crate::charges;
 use crate::market::Quote;
-use chrono::{DateTime, NaiveDateTime};
+use crate::matching::Fill;
+pub(crate) use crate::order_book::Ids;
+pub use crate::order_book::{Accounts, OrderFaults, Outcome};
+use crate::positions::book;
+pub use crate::positions::Carried;
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use model::broker::{
-    ConvertPositionParams, ErrorType, Holding, ModifyParams, MtfHolding, Order, OrderId,
-    OrderParams, OrderStatus, OrderType, Position, Positions, Product, Trade, TransactionType,
-    Validity, Variety,
+    ErrorType, Holding, Order, OrderId, OrderStatus, Positions, Product, Trade, TransactionType,
 };
 use model::{Exchange, InstrumentToken};
-use std::collections::{BTreeMap, HashMap};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Funds every new sandbox account starts with: ₹10 lakh.
 pub const OPENING_BALANCE: f64 = 1_000_000.0;
-/// Intraday (MIS) orders block a fifth of their value, as a simple leverage rule.
+/// Intraday (MIS, CO) equity orders block a fifth of their value, as a simple leverage rule.
 pub const MIS_MARGIN_FRACTION: f64 = 0.2;
+/// Futures and option writing block this fraction of the contract value, a flat stand-in for SPAN plus
+/// exposure margin (NSE's index SPAN is typically 9-12 % plus 2-3 % exposure).
+pub const FNO_MARGIN_FRACTION: f64 = 0.15;
 /// Kite's cap on modifications of one order.
 pub const MAX_MODIFICATIONS: u32 = 25;
 
@@ -52,6 +69,7 @@ pub fn ist(unix: i64) -> NaiveDateTime {
         .unwrap_or_default()
 }
 
+/// Real Unix seconds (session timestamps; the order book uses the sandbox clock).
 pub fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -59,37 +77,156 @@ pub fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
-fn paise(p: f64) -> i64 {
-    (p * 100.0).round() as i64
+pub(crate) fn rupees(paise: u32) -> f64 {
+    paise as f64 / 100.0
 }
 
-struct OrderBookEntry {
-    history: Vec<Order>,
-    modifications: u32,
+/// How an order relates to others: the sandbox's bookkeeping beyond Kite's order object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub enum Plan {
+    #[default]
+    Plain,
+    /// A cover order's entry; its stop leg is placed when it fills.
+    CoEntry {
+        stop_trigger: f64,
+    },
+    /// A cover order's stop leg; cancelling it exits the position at market, as on Kite.
+    CoStop,
+    /// The order the trader placed as an iceberg: it never trades itself, its legs do, one at a time.
+    IcebergParent {
+        legs: u32,
+        leg_quantity: u32,
+        placed: u32,
+        current: Option<OrderId>,
+    },
+    IcebergLeg {
+        parent: OrderId,
+    },
+}
+
+/// Per-order state kept next to its history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Extra {
+    pub modifications: u32,
+    pub plan: Plan,
+    /// Fault knob: the order stops filling once this much has filled.
+    pub fill_limit: Option<u32>,
+    /// Charges already debited for this order's fills.
+    pub charges: f64,
+    /// Margin one unit of this order blocks while it is open.
+    pub unit_margin: f64,
+}
+
+pub(crate) struct OrderBookEntry {
+    pub(crate) history: Vec<Order>,
+    pub(crate) extra: Extra,
 }
 
 impl OrderBookEntry {
-    fn current(&self) -> &Order {
+    pub(crate) fn current(&self) -> &Order {
         self.history
             .last()
             .expect("an order always has a first state")
     }
 }
 
+/// One change to persist, in the order it happened.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// A new history row of an order (`seq` = its index in the history).
+    OrderState {
+        seq: u32,
+        order: Box<Order>,
+    },
+    OrderExtra {
+        order_id: OrderId,
+        extra: Extra,
+    },
+    Trade(Box<Trade>),
+    Holdings(Vec<Holding>),
+    /// A new session: the stored day book (orders, trades) is cleared; kept orders follow in full.
+    ClearDay,
+}
+
+/// The account row: funds and counters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Funds {
+    pub opening_balance: f64,
+    pub charges: f64,
+    pub next_trade: u64,
+    /// Margin per unit of an open position, by instrument and product (see [`Extra::unit_margin`]).
+    #[serde(default)]
+    pub unit_margins: Vec<(u32, String, f64)>,
+    /// The IST session date the account's day book belongs to.
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    /// Positions carried from earlier sessions.
+    #[serde(default)]
+    pub carried: Vec<Carried>,
+}
+
 /// One trader's account.
 pub struct Account {
     pub user_id: String,
-    opening_balance: f64,
-    orders: Vec<OrderBookEntry>,
-    by_id: HashMap<OrderId, usize>,
-    trades: Vec<Trade>,
-    holdings: Vec<Holding>,
-    next_trade: u64,
+    pub(crate) opening_balance: f64,
+    pub(crate) orders: Vec<OrderBookEntry>,
+    pub(crate) by_id: HashMap<OrderId, usize>,
+    pub(crate) trades: Vec<Trade>,
+    pub(crate) holdings: Vec<Holding>,
+    pub(crate) next_trade: u64,
+    pub(crate) charges: f64,
+    pub(crate) unit_margins: HashMap<(InstrumentToken, Product), f64>,
+    pub(crate) date: Option<NaiveDate>,
+    pub(crate) carried: Vec<Carried>,
+    /// Order states to post to the owner's ticker sockets.
+    pub(crate) outbox: Vec<Order>,
+    pub(crate) journal: Vec<Change>,
+}
+
+/// What an order needs to know about its instrument.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing<'a> {
+    pub token: InstrumentToken,
+    pub exchange: Exchange,
+    pub symbol: &'a str,
+    pub lot_size: u32,
+    pub is_option: bool,
+    /// Last price of the underlying, for option writing margin.
+    pub underlying_last: Option<f64>,
+    pub quote: &'a Quote,
+}
+
+/// Margin one unit blocks: delivery the full price, intraday equity a fifth, futures and written
+/// options [`FNO_MARGIN_FRACTION`] of the contract value, bought options their premium.
+pub fn unit_margin(
+    listing: &Listing<'_>,
+    product: Product,
+    side: TransactionType,
+    price: f64,
+) -> f64 {
+    let derivative = matches!(listing.exchange, Exchange::Nfo | Exchange::Bfo);
+    if derivative {
+        if listing.is_option {
+            match side {
+                TransactionType::Buy => price,
+                TransactionType::Sell => {
+                    listing.underlying_last.unwrap_or(price) * FNO_MARGIN_FRACTION
+                }
+            }
+        } else {
+            price * FNO_MARGIN_FRACTION
+        }
+    } else {
+        match product {
+            Product::Mis | Product::Co | Product::Bo => price * MIS_MARGIN_FRACTION,
+            _ => price,
+        }
+    }
 }
 
 impl Account {
     pub fn new(user_id: &str, holdings: Vec<Holding>) -> Self {
-        Self {
+        let mut a = Self {
             user_id: user_id.to_string(),
             opening_balance: OPENING_BALANCE,
             orders: Vec::new(),
@@ -97,6 +234,70 @@ impl Account {
             trades: Vec::new(),
             holdings,
             next_trade: 1,
+            charges: 0.0,
+            unit_margins: HashMap::new(),
+            date: None,
+            carried: Vec::new(),
+            outbox: Vec::new(),
+            journal: Vec::new(),
+        };
+        a.journal.push(Change::Holdings(a.holdings.clone()));
+        a
+    }
+
+    /// Rebuilds an account from its stored rows.
+    pub fn restore(
+        user_id: &str,
+        funds: Funds,
+        orders: Vec<(Vec<Order>, Extra)>,
+        trades: Vec<Trade>,
+        holdings: Vec<Holding>,
+    ) -> Self {
+        let mut by_id = HashMap::new();
+        let mut entries = Vec::new();
+        for (history, extra) in orders {
+            if history.is_empty() {
+                continue;
+            }
+            by_id.insert(history[0].order_id.clone(), entries.len());
+            entries.push(OrderBookEntry { history, extra });
+        }
+        let unit_margins = funds
+            .unit_margins
+            .iter()
+            .filter_map(|(t, p, m)| Some(((InstrumentToken(*t), p.parse().ok()?), *m)))
+            .collect();
+        Self {
+            user_id: user_id.to_string(),
+            opening_balance: funds.opening_balance,
+            orders: entries,
+            by_id,
+            trades,
+            holdings,
+            next_trade: funds.next_trade,
+            charges: funds.charges,
+            unit_margins,
+            date: funds.date,
+            carried: funds.carried,
+            outbox: Vec::new(),
+            journal: Vec::new(),
+        }
+    }
+
+    pub fn funds(&self) -> Funds {
+        let mut unit_margins: Vec<_> = self
+            .unit_margins
+            .iter()
+            .map(|((t, p), m)| (t.0, p.as_str().to_string(), *m))
+            .collect();
+        unit_margins.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        Funds {
+            opening_balance: self.opening_balance,
+            charges: self.charges,
+            next_trade: self.next_trade,
+            unit_margins,
+            date: self.date,
+            carried: self.carried.clone(),
         }
     }
 
@@ -123,23 +324,29 @@ impl Account {
         )
     }
 
-    /// Cash blocked by open orders and used by today's net buys.
+    /// Charges debited so far for today's fills.
+    pub fn charges_paid(&self) -> f64 {
+        self.charges
+    }
+
+    /// Margin blocked by open orders and open positions.
     pub fn used_margin(&self, quotes: &dyn Fn(InstrumentToken) -> Option<f64>) -> f64 {
         let mut used = 0.0;
         for e in &self.orders {
             let o = e.current();
-            if !o.status.is_terminal() && o.transaction_type == TransactionType::Buy {
-                let px = if o.price > 0.0 {
-                    o.price
-                } else {
-                    quotes(o.instrument_token).unwrap_or(0.0)
-                };
-                used += required(o.product, px, o.pending_quantity);
+            let trades = !matches!(e.extra.plan, Plan::IcebergParent { .. } | Plan::CoStop);
+            if !o.status.is_terminal() && trades {
+                used += e.extra.unit_margin * o.pending_quantity as f64;
             }
         }
         for p in self.positions(quotes).net {
-            if p.quantity > 0 {
-                used += required(p.product, p.average_price, p.quantity as u32);
+            if p.quantity != 0 {
+                let unit = self
+                    .unit_margins
+                    .get(&(p.instrument_token, p.product))
+                    .copied()
+                    .unwrap_or(p.average_price);
+                used += unit * p.quantity.unsigned_abs() as f64;
             }
         }
         used
@@ -174,120 +381,66 @@ impl Account {
             .collect()
     }
 
-    /// Positions from today's trades (SPEC §6.2 identities hold for every row).
+    /// Positions: `net` = carried positions plus today's trades, `day` = today's trades only (SPEC
+    /// §6.2 identities hold for every row).
     pub fn positions(&self, last: &dyn Fn(InstrumentToken) -> Option<f64>) -> Positions {
-        #[derive(Default)]
-        struct Agg {
-            buy_q: i64,
-            buy_v: f64,
-            sell_q: i64,
-            sell_v: f64,
-        }
-        type Key = (String, String, String);
-        let mut aggs: BTreeMap<Key, (Agg, InstrumentToken, Exchange, Product)> = BTreeMap::new();
-        for t in &self.trades {
-            let key = (
-                t.exchange.as_str().to_string(),
-                t.tradingsymbol.clone(),
-                t.product.as_str().to_string(),
-            );
-            let entry = aggs
-                .entry(key)
-                .or_insert_with(|| (Agg::default(), t.instrument_token, t.exchange, t.product));
-            let v = t.average_price * t.quantity as f64;
-            match t.transaction_type {
-                TransactionType::Buy => {
-                    entry.0.buy_q += t.quantity as i64;
-                    entry.0.buy_v += v;
-                }
-                TransactionType::Sell => {
-                    entry.0.sell_q += t.quantity as i64;
-                    entry.0.sell_v += v;
-                }
-            }
-        }
-        let rows: Vec<Position> = aggs
-            .into_iter()
-            .map(|((_, sym, _), (a, token, exchange, product))| {
-                let quantity = a.buy_q - a.sell_q;
-                let lp = last(token).unwrap_or(0.0);
-                let buy_price = if a.buy_q > 0 {
-                    a.buy_v / a.buy_q as f64
-                } else {
-                    0.0
-                };
-                let sell_price = if a.sell_q > 0 {
-                    a.sell_v / a.sell_q as f64
-                } else {
-                    0.0
-                };
-                let value = a.sell_v - a.buy_v;
-                let pnl = value + quantity as f64 * lp;
-                let average_price = if quantity > 0 {
-                    buy_price
-                } else if quantity < 0 {
-                    sell_price
-                } else {
-                    0.0
-                };
-                let unrealised = if quantity != 0 {
-                    (lp - average_price) * quantity as f64
-                } else {
-                    0.0
-                };
-                Position {
-                    tradingsymbol: sym,
-                    exchange,
-                    instrument_token: token,
-                    product,
-                    quantity,
-                    overnight_quantity: 0,
-                    multiplier: 1.0,
-                    average_price,
-                    close_price: 0.0,
-                    last_price: lp,
-                    value,
-                    pnl,
-                    m2m: pnl,
-                    unrealised,
-                    realised: pnl - unrealised,
-                    buy_quantity: a.buy_q,
-                    buy_price,
-                    buy_value: a.buy_v,
-                    buy_m2m: a.buy_v,
-                    sell_quantity: a.sell_q,
-                    sell_price,
-                    sell_value: a.sell_v,
-                    sell_m2m: a.sell_v,
-                    day_buy_quantity: a.buy_q,
-                    day_buy_price: buy_price,
-                    day_buy_value: a.buy_v,
-                    day_sell_quantity: a.sell_q,
-                    day_sell_price: sell_price,
-                    day_sell_value: a.sell_v,
-                }
-            })
-            .collect();
         Positions {
-            net: rows.clone(),
-            day: rows,
+            net: book(&self.trades, &self.carried, last),
+            day: book(&self.trades, &[], last),
         }
     }
 
-    fn push_state(&mut self, idx: usize, f: impl FnOnce(&mut Order)) -> Order {
+    /// Appends a state to an order's history; `post` queues it as an order update too.
+    pub(crate) fn push_state(
+        &mut self,
+        idx: usize,
+        post: bool,
+        f: impl FnOnce(&mut Order),
+    ) -> Order {
         let mut next = self.orders[idx].current().clone();
         f(&mut next);
         self.orders[idx].history.push(next.clone());
+        self.journal.push(Change::OrderState {
+            seq: self.orders[idx].history.len() as u32 - 1,
+            order: Box::new(next.clone()),
+        });
+        if post {
+            self.outbox.push(next.clone());
+        }
         next
     }
 
-    fn fill(&mut self, idx: usize, price: f64, now: i64) -> Order {
+    pub(crate) fn journal_extra(&mut self, idx: usize) {
+        self.journal.push(Change::OrderExtra {
+            order_id: self.orders[idx].current().order_id.clone(),
+            extra: self.orders[idx].extra.clone(),
+        });
+    }
+
+    pub(crate) fn insert(&mut self, order: Order, extra: Extra) -> usize {
+        let idx = self.orders.len();
+        self.by_id.insert(order.order_id.clone(), idx);
+        self.journal.push(Change::OrderState {
+            seq: 0,
+            order: Box::new(order.clone()),
+        });
+        self.orders.push(OrderBookEntry {
+            history: vec![order],
+            extra,
+        });
+        self.journal_extra(idx);
+        idx
+    }
+
+    /// Records one fill of order `idx`: a trade, a history row (OPEN with the new filled quantity, or
+    /// COMPLETE) and an update (`UPDATE` for a partial fill).
+    pub(crate) fn record_fill(&mut self, idx: usize, fill: Fill, now: i64) -> Order {
         let o = self.orders[idx].current().clone();
-        let qty = o.pending_quantity;
         let trade_id = format!("{:08}", self.next_trade);
         self.next_trade += 1;
         let ts = ist(now);
-        self.trades.push(Trade {
+        let price = rupees(fill.price);
+        let trade = Trade {
             trade_id,
             order_id: o.order_id.clone(),
             exchange_order_id: o.exchange_order_id.clone(),
@@ -297,455 +450,59 @@ impl Account {
             product: o.product,
             transaction_type: o.transaction_type,
             average_price: price,
-            quantity: qty,
+            quantity: fill.quantity,
             fill_timestamp: Some(ts),
             order_timestamp: ts.format("%H:%M:%S").to_string(),
             exchange_timestamp: Some(ts),
-        });
-        self.push_state(idx, |n| {
-            n.status = OrderStatus::Complete;
-            n.filled_quantity += qty;
-            n.pending_quantity = 0;
-            n.average_price = price;
+        };
+        self.journal.push(Change::Trade(Box::new(trade.clone())));
+        self.trades.push(trade);
+        let filled = o.filled_quantity + fill.quantity;
+        let average = (o.average_price * o.filled_quantity as f64 + price * fill.quantity as f64)
+            / filled as f64;
+        let pending = o.pending_quantity.saturating_sub(fill.quantity);
+        let next = self.push_state(idx, false, |n| {
+            n.status = if pending == 0 {
+                OrderStatus::Complete
+            } else {
+                OrderStatus::Open
+            };
+            n.filled_quantity = filled;
+            n.pending_quantity = pending;
+            n.average_price = (average * 100.0).round() / 100.0;
             n.exchange_update_timestamp = Some(ts);
             n.status_message = None;
-        })
-    }
-}
-
-fn required(product: Product, price: f64, qty: u32) -> f64 {
-    let value = price * qty as f64;
-    match product {
-        Product::Mis | Product::Co | Product::Bo => value * MIS_MARGIN_FRACTION,
-        _ => value,
-    }
-}
-
-/// What an order needs to know about its instrument.
-#[derive(Debug, Clone, Copy)]
-pub struct Listing<'a> {
-    pub token: InstrumentToken,
-    pub exchange: Exchange,
-    pub symbol: &'a str,
-    pub tick_paise: i64,
-    pub lot_size: u32,
-    pub quote: &'a Quote,
-}
-
-/// Price at which a marketable order trades now, or `None` if it rests.
-fn execution_price(o: &Order, q: &Quote) -> Option<f64> {
-    let bid = q.bids[0].price as f64 / 100.0;
-    let ask = q.asks[0].price as f64 / 100.0;
-    let last = q.last as f64 / 100.0;
-    let buy = o.transaction_type == TransactionType::Buy;
-    let touch = if buy { ask } else { bid };
-    match (o.order_type, o.status.clone()) {
-        (OrderType::Market, _) => Some(touch),
-        (OrderType::Limit, _) => {
-            if (buy && o.price >= touch) || (!buy && o.price <= touch) {
-                Some(touch)
-            } else if (buy && o.price >= last) || (!buy && o.price <= last) {
-                // A trade printed through the limit: fill at the limit.
-                Some(o.price)
-            } else {
-                None
-            }
-        }
-        (OrderType::Sl | OrderType::SlM, OrderStatus::TriggerPending) => {
-            let hit = if buy {
-                last >= o.trigger_price
-            } else {
-                last <= o.trigger_price
-            };
-            let limit_crossed = (buy && o.price >= touch) || (!buy && o.price <= touch);
-            if !hit {
-                None
-            } else if o.order_type == OrderType::SlM || limit_crossed {
-                Some(touch)
-            } else {
-                Some(o.price)
-            }
-        }
-        _ => None,
-    }
-}
-
-/// All accounts of the sandbox, keyed by user id.
-#[derive(Default)]
-pub struct Accounts {
-    accounts: HashMap<String, Account>,
-    next_order: u64,
-}
-
-/// Demo holdings every account starts with, so the Holdings page has something to show.
-fn demo_holdings(lookup: &dyn Fn(&str) -> Option<(InstrumentToken, f64)>) -> Vec<Holding> {
-    [("INFY", 25i64), ("TCS", 10), ("ITC", 100), ("HDFCBANK", 40)]
-        .iter()
-        .filter_map(|&(sym, qty)| {
-            let (token, price) = lookup(sym)?;
-            let avg = (price * 0.92 * 20.0).round() / 20.0;
-            Some(Holding {
-                tradingsymbol: sym.to_string(),
-                exchange: Exchange::Nse,
-                instrument_token: token,
-                isin: format!("INE{:06}01", token.0 % 1_000_000),
-                product: Product::Cnc,
-                price: 0.0,
-                quantity: qty,
-                used_quantity: 0,
-                t1_quantity: 0,
-                realised_quantity: qty,
-                authorised_quantity: 0,
-                authorised_date: None,
-                authorisation: Default::default(),
-                opening_quantity: qty,
-                short_quantity: 0,
-                collateral_quantity: 0,
-                collateral_type: String::new(),
-                discrepancy: false,
-                average_price: avg,
-                last_price: price,
-                close_price: price,
-                pnl: (price - avg) * qty as f64,
-                day_change: 0.0,
-                day_change_percentage: 0.0,
-                mtf: MtfHolding::default(),
-            })
-        })
-        .collect()
-}
-
-impl Accounts {
-    pub fn account_mut(
-        &mut self,
-        user_id: &str,
-        lookup: &dyn Fn(&str) -> Option<(InstrumentToken, f64)>,
-    ) -> &mut Account {
-        self.accounts
-            .entry(user_id.to_string())
-            .or_insert_with(|| Account::new(user_id, demo_holdings(lookup)))
-    }
-
-    pub fn account(&self, user_id: &str) -> Option<&Account> {
-        self.accounts.get(user_id)
-    }
-
-    /// Drops a user's account (admin reset); it is recreated fresh on next use.
-    pub fn reset(&mut self, user_id: &str) {
-        self.accounts.remove(user_id);
-    }
-
-    fn new_order_id(&mut self) -> OrderId {
-        self.next_order += 1;
-        // 15 digits like Kite's, unique within the sandbox's run.
-        OrderId(format!("26{:013}", self.next_order))
-    }
-
-    /// Places an order: validates it, records its lifecycle and executes it if marketable.
-    pub fn place(
-        &mut self,
-        user_id: &str,
-        p: &OrderParams,
-        listing: Listing<'_>,
-        available: f64,
-        now: i64,
-        lookup: &dyn Fn(&str) -> Option<(InstrumentToken, f64)>,
-    ) -> Result<OrderId, SimError> {
-        p.validate().map_err(|e| SimError::input(e.to_string()))?;
-        if p.exchange != listing.exchange {
-            return Err(SimError::input("Invalid `tradingsymbol`."));
-        }
-        if listing.lot_size > 1 && !p.quantity.is_multiple_of(listing.lot_size) {
-            return Err(SimError::input(format!(
-                "Quantity should be a multiple of lot size {}.",
-                listing.lot_size
-            )));
-        }
-        for (name, v) in [("price", p.price), ("trigger_price", p.trigger_price)] {
-            if let Some(v) = v.filter(|v| *v > 0.0) {
-                if paise(v) % listing.tick_paise != 0 {
-                    return Err(SimError::input(format!(
-                        "Tick size for this script is {:.2}. Kindly enter `{name}` in the multiple of tick size.",
-                        listing.tick_paise as f64 / 100.0
-                    )));
-                }
-            }
-        }
-        if matches!(p.variety, Variety::Iceberg | Variety::Auction) {
-            return Err(SimError::input(format!(
-                "The {} variety is not supported by the sandbox yet.",
-                p.variety.as_str()
-            )));
-        }
-        let id = self.new_order_id();
-        let ts = ist(now);
-        let product = if p.variety == Variety::Co {
-            Product::Co
-        } else {
-            p.product
-        };
-        let order = Order {
-            order_id: id.clone(),
-            exchange_order_id: None,
-            parent_order_id: None,
-            placed_by: user_id.to_string(),
-            account_id: Some(user_id.to_string()),
-            terminal_id: None,
-            status: OrderStatus::PutOrderReqReceived,
-            status_message: None,
-            status_message_raw: None,
-            order_timestamp: ts,
-            exchange_update_timestamp: None,
-            exchange_timestamp: None,
-            variety: p.variety,
-            modified: false,
-            exchange: p.exchange,
-            tradingsymbol: listing.symbol.to_string(),
-            instrument_token: listing.token,
-            order_type: p.order_type,
-            transaction_type: p.transaction_type,
-            validity: p.validity.unwrap_or(Validity::Day),
-            validity_ttl: p.validity_ttl.unwrap_or(0),
-            product,
-            quantity: p.quantity,
-            disclosed_quantity: p.disclosed_quantity.unwrap_or(0),
-            price: if matches!(p.order_type, OrderType::Market | OrderType::SlM) {
-                0.0
-            } else {
-                p.price.unwrap_or(0.0)
-            },
-            trigger_price: p.trigger_price.unwrap_or(0.0),
-            average_price: 0.0,
-            filled_quantity: 0,
-            pending_quantity: p.quantity,
-            cancelled_quantity: 0,
-            market_protection: p.market_protection.unwrap_or(0.0),
-            auction_number: p.auction_number.clone(),
-            meta: Default::default(),
-            tag: p.tag.clone(),
-            tags: p.tag.iter().cloned().collect(),
-            guid: None,
-        };
-        let account = self.account_mut(user_id, lookup);
-        let idx = account.orders.len();
-        account.orders.push(OrderBookEntry {
-            history: vec![order.clone()],
-            modifications: 0,
         });
-        account.by_id.insert(id.clone(), idx);
-        account.push_state(idx, |o| o.status = OrderStatus::ValidationPending);
-
-        // Funds check happens after acceptance, as at Kite: the order is REJECTED, not refused.
-        let ref_price = order.price.max(listing.quote.asks[0].price as f64 / 100.0);
-        let need = required(product, ref_price, p.quantity);
-        if p.transaction_type == TransactionType::Buy && need > available {
-            let msg = format!(
-                "Insufficient funds. Required margin is {need:.2} but available margin is {available:.2}."
-            );
-            account.push_state(idx, |o| {
-                o.status = OrderStatus::Rejected;
-                o.status_message = Some(msg.clone());
-                o.status_message_raw = Some(format!("RMS:Margin Exceeds,{msg}"));
-                o.cancelled_quantity = 0;
-                o.pending_quantity = 0;
-            });
-            return Ok(id);
+        let mut post = next.clone();
+        if pending > 0 {
+            post.status = OrderStatus::Update;
         }
-        let exch_id = format!("1300000{:09}", idx + 1);
-        account.push_state(idx, |o| {
-            o.status = OrderStatus::OpenPending;
-            o.exchange_order_id = Some(exch_id.clone());
-            o.exchange_timestamp = Some(ts);
-        });
-        let resting = if matches!(p.order_type, OrderType::Sl | OrderType::SlM) {
-            OrderStatus::TriggerPending
-        } else {
-            OrderStatus::Open
-        };
-        account.push_state(idx, |o| o.status = resting);
-        let current = account.orders[idx].current().clone();
-        if let Some(px) = execution_price(&current, listing.quote) {
-            account.fill(idx, px, now);
-        } else if current.validity == Validity::Ioc {
-            account.push_state(idx, |o| {
-                o.status = OrderStatus::Cancelled;
-                o.cancelled_quantity = o.pending_quantity;
-                o.pending_quantity = 0;
-            });
-        }
-        Ok(id)
+        self.outbox.push(post);
+        self.debit_charges(idx);
+        next
     }
 
-    /// The account and book position of one of the user's orders.
-    fn live_order(
-        &mut self,
-        user_id: &str,
-        id: &OrderId,
-    ) -> Result<(&mut Account, usize), SimError> {
-        let account = self
-            .accounts
-            .get_mut(user_id)
-            .ok_or_else(|| SimError::order("Order not found."))?;
-        let idx = *account
-            .by_id
-            .get(id)
-            .ok_or_else(|| SimError::order("Order not found."))?;
-        Ok((account, idx))
+    /// Charges are per executed order (brokerage caps apply per order), so each fill re-prices the
+    /// order's charges on its filled quantity and debits the difference.
+    pub(crate) fn debit_charges(&mut self, idx: usize) {
+        let o = self.orders[idx].current();
+        let is_option = o.tradingsymbol.ends_with("CE") || o.tradingsymbol.ends_with("PE");
+        let kind = charges::kind(o.exchange, o.product, is_option);
+        let total =
+            charges::charges(kind, o.transaction_type, o.filled_quantity, o.average_price).total;
+        let delta = total - self.orders[idx].extra.charges;
+        self.orders[idx].extra.charges = total;
+        self.charges += delta;
+        self.journal_extra(idx);
     }
 
-    pub fn modify(
-        &mut self,
-        user_id: &str,
-        id: &OrderId,
-        m: &ModifyParams,
-        listing_quote: Option<&Quote>,
-        now: i64,
-    ) -> Result<OrderId, SimError> {
-        let (account, idx) = self.live_order(user_id, id)?;
-        let cur = account.orders[idx].current().clone();
-        if cur.status.is_terminal() {
-            return Err(SimError::order(format!(
-                "Order cannot be modified as it is {}.",
-                cur.status.as_str().to_lowercase()
-            )));
-        }
-        if account.orders[idx].modifications >= MAX_MODIFICATIONS {
-            return Err(SimError::order(
-                "Maximum allowed order modifications exceeded.",
-            ));
-        }
-        if m.quantity == Some(0) {
-            return Err(SimError::input("Quantity should be greater than 0."));
-        }
-        account.orders[idx].modifications += 1;
-        account.push_state(idx, |o| o.status = OrderStatus::ModifyValidationPending);
-        account.push_state(idx, |o| o.status = OrderStatus::ModifyPending);
-        account.push_state(idx, |o| {
-            o.status = OrderStatus::Modified;
-            o.modified = true;
-            if let Some(q) = m.quantity {
-                o.quantity = q;
-                o.pending_quantity = q.saturating_sub(o.filled_quantity);
-            }
-            if let Some(p) = m.price {
-                o.price = p;
-            }
-            if let Some(t) = m.order_type {
-                o.order_type = t;
-            }
-            if let Some(t) = m.trigger_price {
-                o.trigger_price = t;
-            }
-            if let Some(v) = m.validity {
-                o.validity = v;
-            }
-            if let Some(d) = m.disclosed_quantity {
-                o.disclosed_quantity = d;
-            }
-            o.exchange_update_timestamp = Some(ist(now));
-        });
-        let resting = if matches!(cur.status, OrderStatus::TriggerPending) {
-            OrderStatus::TriggerPending
-        } else {
-            OrderStatus::Open
-        };
-        let after = account.push_state(idx, |o| o.status = resting);
-        if let Some(q) = listing_quote {
-            if let Some(px) = execution_price(&after, q) {
-                account.fill(idx, px, now);
-            }
-        }
-        Ok(id.clone())
-    }
-
-    pub fn cancel(&mut self, user_id: &str, id: &OrderId, now: i64) -> Result<OrderId, SimError> {
-        let (account, idx) = self.live_order(user_id, id)?;
-        let cur = account.orders[idx].current().clone();
-        if cur.status.is_terminal() {
-            return Err(SimError::order(format!(
-                "Order cannot be cancelled as it is {}.",
-                cur.status.as_str().to_lowercase()
-            )));
-        }
-        account.push_state(idx, |o| o.status = OrderStatus::CancelPending);
-        account.push_state(idx, |o| {
+    pub(crate) fn cancel_rest(&mut self, idx: usize, now: i64, message: Option<String>) -> Order {
+        self.push_state(idx, true, |o| {
             o.status = OrderStatus::Cancelled;
             o.cancelled_quantity = o.pending_quantity;
             o.pending_quantity = 0;
             o.exchange_update_timestamp = Some(ist(now));
-        });
-        Ok(id.clone())
-    }
-
-    /// Moves `quantity` of today's trades in a symbol from one product to another (e.g. MIS → CNC).
-    pub fn convert(&mut self, user_id: &str, p: &ConvertPositionParams) -> Result<(), SimError> {
-        let account = self
-            .accounts
-            .get_mut(user_id)
-            .ok_or_else(|| SimError::input("No position to convert."))?;
-        let matching = |t: &Trade| {
-            t.exchange == p.exchange
-                && t.tradingsymbol == p.tradingsymbol
-                && t.product == p.old_product
-                && t.transaction_type == p.transaction_type
-        };
-        let available: u32 = account
-            .trades
-            .iter()
-            .filter(|t| matching(t))
-            .map(|t| t.quantity)
-            .sum();
-        if available < p.quantity {
-            return Err(SimError::input(format!(
-                "Insufficient quantity to convert: {available} available."
-            )));
-        }
-        let mut left = p.quantity;
-        let mut split = Vec::new();
-        for t in account.trades.iter_mut().filter(|t| matching(t)) {
-            if left == 0 {
-                break;
-            }
-            if t.quantity <= left {
-                left -= t.quantity;
-                t.product = p.new_product;
-            } else {
-                // Split the trade: the converted part becomes its own row.
-                let mut part = t.clone();
-                part.quantity = left;
-                part.product = p.new_product;
-                part.trade_id = format!("{}C", t.trade_id);
-                t.quantity -= left;
-                left = 0;
-                split.push(part);
-            }
-        }
-        account.trades.extend(split);
-        Ok(())
-    }
-
-    /// Matches every resting order against the market after a step. Returns the orders that changed.
-    pub fn on_market(
-        &mut self,
-        quote_of: &dyn Fn(InstrumentToken) -> Option<Quote>,
-        now: i64,
-    ) -> Vec<(String, Order)> {
-        let mut changed = Vec::new();
-        for account in self.accounts.values_mut() {
-            for idx in 0..account.orders.len() {
-                let o = account.orders[idx].current().clone();
-                if !matches!(o.status, OrderStatus::Open | OrderStatus::TriggerPending) {
-                    continue;
-                }
-                let Some(q) = quote_of(o.instrument_token) else {
-                    continue;
-                };
-                if let Some(px) = execution_price(&o, &q) {
-                    let filled = account.fill(idx, px, now);
-                    changed.push((account.user_id.clone(), filled));
-                }
-            }
-        }
-        changed
+            o.status_message = message;
+        })
     }
 }

@@ -22,12 +22,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/admin/ticker/stall", post(stall))
         .route("/admin/rest/fail", post(rest_fail))
         .route("/admin/rest/delay_place", post(delay_place))
+        .route("/admin/rest/random", post(rest_random))
         .route(
             "/admin/rest/requests",
             get(rest_requests).delete(clear_requests),
         )
         .route("/admin/rest/limits", post(set_limits))
         .route("/admin/accounts/{user_id}/reset", post(reset_account))
+        .route("/admin/clock", get(get_clock).post(set_clock))
+        .route("/admin/market/step", post(step_market))
+        .route("/admin/orders/partial_fill", post(partial_fill))
+        .route("/admin/orders/reject", post(reject_orders))
         .route("/admin/apps/redirect", post(set_redirect))
         .route("/admin/sessions/{user_id}/expire", post(expire_sessions))
         .route("/admin/accounts/{user_id}/orders/{variety}", post(place_as))
@@ -111,28 +116,82 @@ fn default_fail_status() -> u16 {
 }
 
 async fn rest_fail(State(shared): State<Arc<Shared>>, Query(p): Query<FailParams>) -> Response {
-    use crate::rest::faults::Class;
-    let mut classes = Vec::new();
-    for c in p
-        .classes
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|c| !c.is_empty())
-    {
-        classes.push(match c {
-            "quote" => Class::Quote,
-            "historical" => Class::Historical,
-            "order_place" => Class::OrderPlace,
-            "other" => Class::Other,
-            _ => return error(StatusCode::BAD_REQUEST, "InputException", "Unknown class"),
-        });
-    }
+    let classes = match parse_classes(p.classes.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "InputException", &e),
+    };
     lock(&shared.rest_faults).fail_next(p.count, p.status, classes);
     Json(ok(
         serde_json::json!({ "count": p.count, "status": p.status }),
     ))
     .into_response()
+}
+
+/// Comma-separated request classes; the unknown name on failure.
+fn parse_classes(list: Option<&str>) -> Result<Vec<crate::rest::faults::Class>, String> {
+    use crate::rest::faults::Class;
+    list.unwrap_or("")
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| match c {
+            "quote" => Ok(Class::Quote),
+            "historical" => Ok(Class::Historical),
+            "order_place" => Ok(Class::OrderPlace),
+            "other" => Ok(Class::Other),
+            other => Err(format!("Unknown class `{other}`")),
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct RandomParams {
+    rate: f64,
+    #[serde(default)]
+    seed: u64,
+    /// Comma-separated: `429`, `500`, `network`, `delay`; all when absent.
+    kinds: Option<String>,
+    classes: Option<String>,
+    #[serde(default)]
+    delay_ms: u64,
+}
+
+/// Fault: each request fails (or is delayed) with probability `rate`, drawn from an RNG seeded with
+/// `seed`; `rate=0` turns it off.
+async fn rest_random(State(shared): State<Arc<Shared>>, Query(p): Query<RandomParams>) -> Response {
+    use crate::rest::faults::{FaultKind, RandomFaultConfig};
+    if !(0.0..=1.0).contains(&p.rate) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InputException",
+            "`rate` must be between 0 and 1.",
+        );
+    }
+    let classes = match parse_classes(p.classes.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "InputException", &e),
+    };
+    let mut kinds = Vec::new();
+    for k in p
+        .kinds
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|k| !k.is_empty())
+    {
+        match k.parse::<FaultKind>() {
+            Ok(k) => kinds.push(k),
+            Err(e) => return error(StatusCode::BAD_REQUEST, "InputException", &e),
+        }
+    }
+    let config = (p.rate > 0.0).then(|| RandomFaultConfig {
+        rate: p.rate,
+        seed: p.seed,
+        kinds,
+        classes,
+        delay: Duration::from_millis(p.delay_ms),
+    });
+    lock(&shared.rest_faults).set_random(config);
+    Json(ok(serde_json::json!({ "rate": p.rate, "seed": p.seed }))).into_response()
 }
 
 async fn delay_place(
@@ -170,8 +229,138 @@ async fn reset_account(
     State(shared): State<Arc<Shared>>,
     Path(user_id): Path<String>,
 ) -> Json<serde_json::Value> {
-    lock(&shared.accounts).reset(&user_id);
+    shared.reset_account(&user_id);
+    shared.flush().await;
     Json(ok(serde_json::json!(true)))
+}
+
+#[derive(Deserialize)]
+struct ClockBody {
+    speed: Option<f64>,
+    stay_open: Option<bool>,
+    /// Unix seconds, or an IST wall time `YYYY-MM-DD HH:MM:SS`.
+    set_time: Option<serde_json::Value>,
+}
+
+fn clock_state(shared: &Shared) -> serde_json::Value {
+    let c = lock(&shared.clock);
+    let now = c.now();
+    serde_json::json!({
+        "now": crate::clock::ist(now).format("%Y-%m-%d %H:%M:%S").to_string(),
+        "unix": now,
+        "speed": c.speed(),
+        "stay_open": c.stay_open(),
+        "market_open": crate::clock::in_hours(now),
+        "accepting_regular": c.session(now).accepts_regular(),
+    })
+}
+
+/// `GET /admin/clock`: the sandbox's time and market state.
+async fn get_clock(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    Json(ok(clock_state(&shared)))
+}
+
+/// `POST /admin/clock` with JSON `{speed, stay_open, set_time}` (all optional).
+async fn set_clock(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let body: ClockBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, "InputException", &e.to_string()),
+    };
+    if body.speed.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InputException",
+            "`speed` must be a positive number.",
+        );
+    }
+    let at = match &body.set_time {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Number(n)) => match n.as_i64() {
+            Some(t) => Some(t),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InputException",
+                    "Invalid `set_time`.",
+                )
+            }
+        },
+        Some(serde_json::Value::String(s)) => {
+            match chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
+                Ok(t) => Some(crate::clock::unix_of_ist(t)),
+                Err(_) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "InputException",
+                        "`set_time` must be Unix seconds or `YYYY-MM-DD HH:MM:SS` (IST).",
+                    )
+                }
+            }
+        }
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InputException",
+                "Invalid `set_time`.",
+            )
+        }
+    };
+    lock(&shared.clock).set(body.speed, body.stay_open, at);
+    Json(ok(clock_state(&shared))).into_response()
+}
+
+/// `POST /admin/market/step`: one market step now.
+async fn step_market(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    let before = shared.steps_done();
+    shared.step_now.notify_one();
+    for _ in 0..500 {
+        if shared.steps_done() != before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Json(ok(serde_json::json!({ "steps": shared.steps_done() })))
+}
+
+#[derive(Deserialize)]
+struct PartialFillParams {
+    count: u32,
+    percent: f64,
+}
+
+/// Fault: the next `count` orders fill only `percent` % of their quantity (whole lots), then stop.
+async fn partial_fill(
+    State(shared): State<Arc<Shared>>,
+    Query(p): Query<PartialFillParams>,
+) -> Response {
+    if !(0.0..=100.0).contains(&p.percent) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InputException",
+            "`percent` must be between 0 and 100.",
+        );
+    }
+    let mut a = lock(&shared.accounts);
+    a.faults.partial_orders = p.count;
+    a.faults.partial_percent = p.percent;
+    Json(ok(
+        serde_json::json!({ "count": p.count, "percent": p.percent }),
+    ))
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct CountParams {
+    count: u32,
+}
+
+/// Fault: the next `count` orders are accepted (an order id is returned), then REJECTED.
+async fn reject_orders(
+    State(shared): State<Arc<Shared>>,
+    Query(p): Query<CountParams>,
+) -> Json<serde_json::Value> {
+    lock(&shared.accounts).faults.reject_orders = p.count;
+    Json(ok(serde_json::json!({ "count": p.count })))
 }
 
 #[derive(Deserialize)]
@@ -214,6 +403,7 @@ async fn place_as(
         let params = order_params(v, &p)?;
         shared.place_order(&user_id, &params)
     });
+    shared.flush().await;
     match result {
         Ok(id) => Json(ok(serde_json::json!({ "order_id": id }))).into_response(),
         Err(e) => crate::rest::ApiError(e).into_response(),

@@ -53,6 +53,9 @@ pub struct Auth {
     apps: HashMap<String, App>,
     request_tokens: HashMap<String, RequestToken>,
     sessions: HashMap<String, SessionInfo>,
+    /// Traders who need a password (the standalone sandbox's `--user-id/--password`); any other id
+    /// logs in with any password, as a practice account.
+    passwords: HashMap<String, String>,
 }
 
 pub fn random_token(len: usize) -> String {
@@ -94,6 +97,20 @@ impl Auth {
         let app = self.apps.get_mut(api_key).ok_or(AuthError::UnknownApp)?;
         app.redirect_url = Some(url);
         Ok(())
+    }
+
+    /// From now on `user_id` (case-insensitive, as the login form upper-cases it) logs in only with
+    /// `password`.
+    pub fn register_user(&mut self, user_id: &str, password: &str) {
+        self.passwords
+            .insert(user_id.to_uppercase(), password.to_string());
+    }
+
+    /// Whether the login form's password opens `user_id`: registered users need theirs, others any.
+    pub fn password_ok(&self, user_id: &str, password: &str) -> bool {
+        self.passwords
+            .get(&user_id.to_uppercase())
+            .is_none_or(|p| p == password)
     }
 
     /// After the login form: a single-use token for the app to exchange.
@@ -209,5 +226,20 @@ mod tests {
             a.issue_request_token("nope", DEMO_USER),
             Err(AuthError::UnknownApp)
         );
+    }
+
+    #[test]
+    fn registered_users_need_their_password() {
+        let mut a = Auth::new(DEFAULT_API_KEY);
+        assert!(
+            a.password_ok("ZZ9999", "anything"),
+            "practice ids take any password"
+        );
+        a.register_user("ab1234", "s3cret");
+        assert!(a.password_ok("AB1234", "s3cret"));
+        assert!(a.password_ok("ab1234", "s3cret"));
+        assert!(!a.password_ok("AB1234", "wrong"));
+        assert!(!a.password_ok("AB1234", ""));
+        assert!(a.password_ok("ZZ9999", ""));
     }
 }

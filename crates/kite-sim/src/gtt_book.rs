@@ -100,3 +100,18 @@ impl GttBook {
         out
     }
 }
+
+impl GttBook {
+    /// Drops every GTT of a user (account reset).
+    pub fn remove_user(&mut self, user_id: &str) {
+        self.gtts.retain(|_, g| g.user_id != user_id);
+    }
+
+    /// Loads stored GTTs; new ids continue after the highest.
+    pub fn restore(&mut self, gtts: Vec<Gtt>) {
+        for g in gtts {
+            self.next = self.next.max(g.id.saturating_sub(100_000));
+            self.gtts.insert(g.id, g);
+        }
+    }
+}

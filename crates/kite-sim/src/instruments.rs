@@ -42,8 +42,12 @@ pub const NIFTY_FREEZE_QUANTITY: u32 = 1800;
 pub const BANKNIFTY_FREEZE_QUANTITY: u32 = 900;
 pub const SENSEX_FREEZE_QUANTITY: u32 = 1000;
 
-/// Strikes listed on each side of the at-the-money strike.
+/// Strikes listed on each side of the at-the-money strike by default (`SandboxConfig::strikes_each_side`
+/// changes it, to size the universe for load tests).
 pub const STRIKES_EACH_SIDE: u32 = 30;
+/// Most strikes per side a universe can list: a contract token holds the strike in 11 bits (strike /
+/// step below 2048, see `contract_exchange_token`), and the lowest strike stays above zero.
+pub const MAX_STRIKES_EACH_SIDE: u32 = 1023;
 /// Weekly option expiries listed ahead (NIFTY, SENSEX).
 pub const WEEKLY_EXPIRIES: usize = 4;
 /// Monthly expiries listed ahead (options and futures: near, next, far month).
@@ -358,6 +362,11 @@ pub enum UniverseError {
         "date {0} is outside the years the sandbox's contract tokens can encode (2020 to 2039)"
     )]
     DateOutOfRange(NaiveDate),
+    /// Strikes are counted in strike steps in eleven bits of a contract token.
+    #[error(
+        "{0} strikes each side is more than the sandbox's contract tokens can encode (at most {MAX_STRIKES_EACH_SIDE})"
+    )]
+    TooManyStrikes(u32),
 }
 
 /// The instrument dump for one "today", with lookups by token and by exchange and symbol.
@@ -370,10 +379,35 @@ pub struct Universe {
 }
 
 impl Universe {
-    /// Every instrument listed on `today`. The seed only nudges the implied volatility behind option
-    /// prices; symbols, tokens and expiries depend on the date alone.
+    /// Every instrument listed on `today`, with the default [`STRIKES_EACH_SIDE`]. The seed only nudges
+    /// the implied volatility behind option prices; symbols, tokens and expiries depend on the date alone.
     pub fn build(today: NaiveDate, seed: u64) -> Result<Self, UniverseError> {
-        let mut instruments = Vec::with_capacity(4 + 100 + 2_500);
+        Self::build_sized(today, seed, STRIKES_EACH_SIDE)
+    }
+
+    /// As [`Universe::build`], listing `strikes_each_side` strikes on each side of every option chain's
+    /// at-the-money strike: the knob that sizes the universe (each strike adds a call and a put per
+    /// expiry). Rows common to two sizes are identical, tokens included, since a contract's token depends
+    /// on its strike, not on how many strikes are listed.
+    pub fn build_sized(
+        today: NaiveDate,
+        seed: u64,
+        strikes_each_side: u32,
+    ) -> Result<Self, UniverseError> {
+        if strikes_each_side > MAX_STRIKES_EACH_SIDE {
+            return Err(UniverseError::TooManyStrikes(strikes_each_side));
+        }
+        let chains: usize = Underlying::ALL
+            .iter()
+            .map(|&u| option_expiries(u, today).len())
+            .sum();
+        let mut instruments = Vec::with_capacity(
+            INDEX_ROWS.len()
+                + NIFTY_50.len()
+                + NIFTY_NEXT_50.len()
+                + 2 * MONTHLY_EXPIRIES
+                + chains * 2 * (2 * strikes_each_side as usize + 1),
+        );
         let level = |token: u32| -> u32 {
             INDICES
                 .iter()
@@ -431,7 +465,14 @@ impl Universe {
             });
         }
         for u in Underlying::ALL {
-            push_derivatives(&mut instruments, u, level(u.index_token()), today, seed)?;
+            push_derivatives(
+                &mut instruments,
+                u,
+                level(u.index_token()),
+                today,
+                seed,
+                strikes_each_side,
+            )?;
         }
         let by_token = instruments
             .iter()
@@ -502,10 +543,14 @@ fn push_derivatives(
     spot_paise: u32,
     today: NaiveDate,
     seed: u64,
+    strikes_each_side: u32,
 ) -> Result<(), UniverseError> {
     let spot = spot_paise as f64 / 100.0;
     let step = u.strike_step();
-    let atm = ((spot / step as f64).round() as u32).max(STRIKES_EACH_SIDE + 1);
+    let atm = ((spot / step as f64).round() as u32).max(strikes_each_side + 1);
+    if atm + strikes_each_side >= 2048 {
+        return Err(UniverseError::TooManyStrikes(strikes_each_side));
+    }
     let vol = u.base_volatility() + (unit_hash(seed, u.index_token(), 1) - 0.5) * 0.03;
     let years_to = |expiry: NaiveDate| {
         // Contracts expire at 15:30: a quarter of a day still to run on expiry day itself.
@@ -552,7 +597,7 @@ fn push_derivatives(
     }
     for (expiry, monthly) in option_expiries(u, today) {
         let t = years_to(expiry);
-        for units in atm - STRIKES_EACH_SIDE..=atm + STRIKES_EACH_SIDE {
+        for units in atm - strikes_each_side..=atm + strikes_each_side {
             let strike = units * step;
             for put in [false, true] {
                 let et = contract_exchange_token(u, expiry, units, put)
@@ -991,5 +1036,94 @@ mod tests {
             Universe::build(date(2019, 6, 1), 42).unwrap_err(),
             UniverseError::DateOutOfRange(date(2019, 6, 25))
         );
+    }
+
+    /// Option chains (underlying × expiry) listed on `today`.
+    fn chains(today: NaiveDate) -> usize {
+        Underlying::ALL
+            .iter()
+            .map(|&u| option_expiries(u, today).len())
+            .sum()
+    }
+
+    #[test]
+    fn default_universe_is_unchanged() {
+        let today = date(2025, 11, 20);
+        let default = Universe::build(today, 42).unwrap();
+        assert_eq!(STRIKES_EACH_SIDE, 30);
+        assert_eq!(
+            default.to_csv(None),
+            Universe::build_sized(today, 42, STRIKES_EACH_SIDE)
+                .unwrap()
+                .to_csv(None)
+        );
+        // 2025-11-20, a Thursday: NIFTY lists 6 expiries (weeklies Nov 25, Dec 2, 9, 16; monthlies Nov 25,
+        // Dec 30, Jan 27), BANKNIFTY 3, SENSEX 6 (weeklies from today, Nov 20, 27, Dec 4, 11; monthlies
+        // Nov 27, Dec 25, Jan 29). 15 chains × 61 strikes × 2 + 6 futures + 4 indices + 100 stocks.
+        assert_eq!(chains(today), 15);
+        assert_eq!(default.instruments().len(), 15 * 61 * 2 + 6 + 4 + 100);
+    }
+
+    #[test]
+    fn universe_size_grows_with_strikes_each_side() {
+        let today = date(2025, 11, 20);
+        let base = Universe::build(today, 42).unwrap();
+        let mut previous = 0;
+        for k in [0, 1, 30, 75, 200] {
+            let u = Universe::build_sized(today, 42, k).unwrap();
+            let options = u
+                .instruments()
+                .iter()
+                .filter(|i| matches!(i.instrument_type, InstrumentType::Ce | InstrumentType::Pe))
+                .count();
+            assert_eq!(options, chains(today) * 2 * (2 * k as usize + 1), "k = {k}");
+            assert!(u.instruments().len() > previous, "k = {k}");
+            previous = u.instruments().len();
+            // Every chain lists 2k + 1 consecutive strikes, one step apart.
+            let mut strikes: HashMap<(Underlying, NaiveDate), Vec<u32>> = HashMap::new();
+            for i in u.instruments() {
+                if let (Some(under), InstrumentType::Ce) = (i.underlying, i.instrument_type) {
+                    strikes
+                        .entry((under, i.expiry.unwrap()))
+                        .or_default()
+                        .push(i.strike);
+                }
+            }
+            for ((under, expiry), mut s) in strikes {
+                s.sort_unstable();
+                assert_eq!(s.len(), 2 * k as usize + 1, "{under:?} {expiry}");
+                let step = under.strike_step() * 100;
+                assert!(s.windows(2).all(|w| w[1] - w[0] == step));
+            }
+            // Rows of the default universe keep their token, symbol and price in a bigger or smaller one.
+            let (small, big) = if k >= STRIKES_EACH_SIDE {
+                (&base, &u)
+            } else {
+                (&u, &base)
+            };
+            for i in small.instruments() {
+                assert_eq!(big.get(i.token), Some(i), "{} (k = {k})", i.tradingsymbol);
+            }
+        }
+    }
+
+    #[test]
+    fn strikes_beyond_the_token_range_are_refused() {
+        let today = date(2025, 11, 20);
+        assert_eq!(
+            Universe::build_sized(today, 42, MAX_STRIKES_EACH_SIDE + 1).unwrap_err(),
+            UniverseError::TooManyStrikes(MAX_STRIKES_EACH_SIDE + 1)
+        );
+        let widest = Universe::build_sized(today, 42, MAX_STRIKES_EACH_SIDE).unwrap();
+        let mut seen = HashSet::new();
+        for i in widest.instruments() {
+            assert!(seen.insert(i.token), "{} repeats a token", i.tradingsymbol);
+            assert!(i.token.0 < 1 << 31);
+            assert!(
+                i.instrument_type == InstrumentType::Eq
+                    || i.strike > 0
+                    || i.instrument_type == InstrumentType::Fut
+            );
+        }
     }
 }

@@ -2,21 +2,33 @@
 //!
 //! It is the product's default when no Kite credentials are configured, so a new user sees a live market
 //! at once, and every test of the Kite path runs against it over real sockets. Two listeners, as Kite
-//! has two hosts: the ticker WebSocket (served at `/`) and an HTTP side (admin and fault injection now,
-//! the REST API later).
+//! has two hosts: the ticker WebSocket (served at `/`) and an HTTP side (Kite's REST routes at the root,
+//! admin and fault injection under `/admin`).
+//!
+//! The exchange side: orders pass Kite's synchronous checks ([`rules`]), then live in per-user order
+//! books ([`accounts`]) that match against the market's five-level depth ([`matching`]), on a clock
+//! that can run fast or stay open at night ([`clock`]), written through to SQLite when a data
+//! directory is configured ([`store`]).
 #![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod charges;
+pub mod clock;
 pub mod codec;
 pub mod gtt_book;
 pub mod history;
 pub mod instruments;
+pub mod lifecycle;
 pub mod market;
+pub mod matching;
+pub mod order_book;
+pub mod positions;
 pub mod rest;
+pub mod rules;
 pub mod state;
+pub mod store;
 pub mod ticker;
 pub mod universe;
 
@@ -43,6 +55,16 @@ pub struct SandboxConfig {
     /// `127.0.0.1:0` picks a free port.
     pub http_addr: SocketAddr,
     pub ws_addr: SocketAddr,
+    /// Speed, start instant and the `stay_open` switch of the sandbox's clock.
+    pub clock: clock::ClockConfig,
+    /// Where accounts are stored (SQLite file inside); `None` keeps them in memory only.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Random REST failures from the start (also settable at `POST /admin/rest/random`).
+    pub random_faults: Option<rest::faults::RandomFaultConfig>,
+    /// Option strikes listed on each side of the at-the-money strike, per chain: sizes the universe (the
+    /// dump and what the ticker streams) for load tests. Default [`instruments::STRIKES_EACH_SIDE`];
+    /// at most [`instruments::MAX_STRIKES_EACH_SIDE`], beyond which `Sandbox::start` fails.
+    pub strikes_each_side: u32,
 }
 
 impl Default for SandboxConfig {
@@ -55,6 +77,10 @@ impl Default for SandboxConfig {
             max_connections_per_key: 3,
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             ws_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            clock: clock::ClockConfig::default(),
+            data_dir: None,
+            random_faults: None,
+            strikes_each_side: instruments::STRIKES_EACH_SIDE,
         }
     }
 }
@@ -71,8 +97,9 @@ impl Sandbox {
     pub async fn start(config: SandboxConfig) -> std::io::Result<Self> {
         let now = std::time::SystemTime::now();
         let today = history::ist_now(now).date();
-        let universe = instruments::Universe::build(today, config.market.seed)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let universe =
+            instruments::Universe::build_sized(today, config.market.seed, config.strikes_each_side)
+                .map_err(std::io::Error::other)?;
         let unix = now
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
@@ -106,7 +133,30 @@ impl Sandbox {
         let http_addr = http_listener.local_addr()?;
         let step = config.step_interval;
         let history = history::History::from_universe(config.market.seed, &universe);
-        let shared = Shared::new(config, first, state::MarketData { universe, history });
+        let (store, loaded) = match &config.data_dir {
+            Some(dir) => {
+                let (store, loaded) = store::Store::open(dir)
+                    .await
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                (Some(store), Some(loaded))
+            }
+            None => (None, None),
+        };
+        let random_faults = config.random_faults.clone();
+        let shared = Shared::new(
+            config,
+            first,
+            state::MarketData { universe, history },
+            store,
+        );
+        state::lock(&shared.rest_faults).set_random(random_faults);
+        if let Some(loaded) = loaded {
+            let mut accounts = state::lock(&shared.accounts);
+            for a in loaded.accounts {
+                accounts.restore(a);
+            }
+            state::lock(&shared.gtts).restore(loaded.gtts);
+        }
 
         let stepper = {
             let shared = shared.clone();
@@ -164,6 +214,24 @@ impl Sandbox {
             .set_redirect_url(&self.shared.config.api_key, url.into());
     }
 
+    /// Sets the default app's secret (the standalone sandbox's `--api-secret`).
+    pub fn set_api_secret(&self, secret: impl Into<String>) {
+        let mut auth = state::lock(&self.shared.auth);
+        let redirect_url = auth
+            .app(&self.shared.config.api_key)
+            .and_then(|a| a.redirect_url.clone());
+        auth.register_app(auth::App {
+            api_key: self.shared.config.api_key.clone(),
+            api_secret: secret.into(),
+            redirect_url,
+        });
+    }
+
+    /// Makes `user_id` log in only with `password` (other ids still log in with any).
+    pub fn register_user(&self, user_id: &str, password: &str) {
+        state::lock(&self.shared.auth).register_user(user_id, password);
+    }
+
     pub fn ws_url(&self) -> String {
         format!("ws://{}", self.ws_addr)
     }
@@ -184,6 +252,26 @@ impl Sandbox {
     /// Fault: keep ticker sockets open but silent for `duration`.
     pub fn stall_ticker(&self, duration: Duration) {
         self.shared.faults.stall(duration);
+    }
+
+    /// Moves the market one step now, outside its interval, and returns once the step's orders are
+    /// matched (tests use a long interval and step by hand).
+    pub async fn step_market(&self) {
+        let before = self.shared.steps_done();
+        self.shared.step_now.notify_one();
+        while self.shared.steps_done() == before {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// Changes the sandbox clock: speed multiplier, the open switch, and/or the current instant (Unix s).
+    pub fn set_clock(&self, speed: Option<f64>, stay_open: Option<bool>, at: Option<i64>) {
+        state::lock(&self.shared.clock).set(speed, stay_open, at);
+    }
+
+    /// The sandbox clock's current Unix time.
+    pub fn clock_now(&self) -> i64 {
+        self.shared.now()
     }
 
     /// The instruments the sandbox streams.
@@ -210,18 +298,16 @@ async fn run_market(
     let mut interval = tokio::time::interval(step);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        interval.tick().await;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as u32)
-            .unwrap_or(0);
-        let changed = market.step(now);
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = shared.step_now.notified() => {}
+        }
+        let now = shared.now();
+        let changed = market.step(now.clamp(0, u32::MAX as i64) as u32);
         let quotes = market.quotes();
         let quote_of = |t: model::InstrumentToken| by_token.get(&t).map(|&i| quotes[i].clone());
-        let filled = state::lock(&shared.accounts).on_market(&quote_of, now as i64);
-        for (user, order) in filled {
-            shared.post_order_update(&user, &order);
-        }
+        state::lock(&shared.accounts).on_market(&quote_of, now, clock::in_hours(now));
+        shared.settle();
         shared.publish(Snapshot {
             quotes: market.quotes().to_vec(),
             changed,
@@ -229,5 +315,107 @@ async fn run_market(
             by_symbol: by_symbol.clone(),
         });
         shared.fire_gtts();
+        shared.step_finished();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::{SinkExt, StreamExt};
+    use instruments::{Universe, UniverseError, MAX_STRIKES_EACH_SIDE, STRIKES_EACH_SIDE};
+    use tokio_tungstenite::tungstenite::Message;
+
+    fn sized(strikes_each_side: u32) -> SandboxConfig {
+        SandboxConfig {
+            strikes_each_side,
+            step_interval: Duration::from_secs(3600),
+            ..SandboxConfig::default()
+        }
+    }
+
+    #[test]
+    fn default_config_lists_the_default_strikes() {
+        assert_eq!(
+            SandboxConfig::default().strikes_each_side,
+            STRIKES_EACH_SIDE
+        );
+    }
+
+    #[tokio::test]
+    async fn a_sized_sandbox_serves_and_streams_the_bigger_universe() {
+        let sb = Sandbox::start(sized(80)).await.unwrap();
+        let dump = reqwest::get(format!("{}/instruments", sb.http_url()))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let today = sb.shared.data.universe.today();
+        let expected = Universe::build_sized(today, MarketConfig::default().seed, 80).unwrap();
+        let default = Universe::build(today, MarketConfig::default().seed).unwrap();
+        assert_eq!(dump, expected.to_csv(None));
+        assert!(expected.instruments().len() > default.instruments().len() + 2_000);
+        // The market prices every derivative of the sized universe, so the ticker can stream it.
+        let snap = sb.shared.latest();
+        for i in expected.instruments().iter().filter(|i| i.is_derivative()) {
+            assert!(snap.index_of(i.token).is_some(), "{}", i.tradingsymbol);
+        }
+    }
+
+    #[tokio::test]
+    async fn too_many_strikes_fail_the_start() {
+        let err = Sandbox::start(sized(MAX_STRIKES_EACH_SIDE + 1))
+            .await
+            .err()
+            .expect("refused");
+        let inner = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<UniverseError>());
+        assert_eq!(
+            inner,
+            Some(&UniverseError::TooManyStrikes(MAX_STRIKES_EACH_SIDE + 1))
+        );
+    }
+
+    /// Kite's cap of 3,000 instruments per connection holds once the universe is bigger than that.
+    #[tokio::test]
+    async fn one_connection_holds_at_most_3000_instruments() {
+        let sb = Sandbox::start(sized(80)).await.unwrap();
+        let streamed: Vec<u32> = sb
+            .shared
+            .latest()
+            .quotes
+            .iter()
+            .map(|q| q.token.0)
+            .collect();
+        assert!(streamed.len() > ticker::MAX_INSTRUMENTS_PER_CONNECTION);
+        let url = format!(
+            "{}/?api_key={}&access_token={}",
+            sb.ws_url(),
+            sb.api_key(),
+            sb.mint_access_token()
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        let msg = serde_json::json!({"a": "subscribe", "v": streamed}).to_string();
+        ws.send(Message::Text(msg.into())).await.unwrap();
+        let error = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(Ok(m)) = ws.next().await {
+                if let Message::Text(t) = m {
+                    return Some(t.to_string());
+                }
+            }
+            None
+        })
+        .await
+        .unwrap()
+        .expect("an error message");
+        assert!(error.contains("Subscription limit of 3000"), "{error}");
+        let held: Vec<usize> = sb
+            .ticker_connections()
+            .iter()
+            .map(|c| c.subscriptions.len())
+            .collect();
+        assert_eq!(held, vec![ticker::MAX_INSTRUMENTS_PER_CONNECTION]);
     }
 }

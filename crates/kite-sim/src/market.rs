@@ -363,6 +363,16 @@ impl Market {
         let tick = EQUITY_TICK_PAISE;
         let rng = &mut self.rng;
         let q = &mut self.quotes[i];
+        // Orders match against this depth, so it is sized in what trades: at least 10 shares a level
+        // for stocks (so small orders fill at the touch in one trade) and 1 to 200 lots for contracts.
+        let lot = q.lot_size.max(1);
+        let size = |raw: u32| {
+            if lot > 1 {
+                raw.div_ceil(10) * lot
+            } else {
+                raw.max(10)
+            }
+        };
         // Best bid at or one tick under the last price, best ask one tick above the best bid.
         let best_bid = q
             .last
@@ -370,12 +380,12 @@ impl Market {
             .max(tick);
         for k in 0..5u32 {
             q.bids[k as usize] = Level {
-                quantity: rng.gen_range(1..2_000),
+                quantity: size(rng.gen_range(1..2_000)),
                 price: best_bid.saturating_sub(k * tick).max(tick),
                 orders: rng.gen_range(1..40),
             };
             q.asks[k as usize] = Level {
-                quantity: rng.gen_range(1..2_000),
+                quantity: size(rng.gen_range(1..2_000)),
                 price: best_bid + (k + 1) * tick,
                 orders: rng.gen_range(1..40),
             };

@@ -3,8 +3,12 @@
 
 use crate::accounts::{Accounts, Listing, SimError};
 use crate::auth::Auth;
+use crate::clock::Clock;
+use crate::instruments::InstrumentType;
 use crate::market::Quote;
 use crate::rest::faults::RestFaults;
+use crate::rules;
+use crate::store::Store;
 use crate::universe::EQUITY_TICK_PAISE;
 use crate::SandboxConfig;
 use model::broker::{OrderId, OrderParams};
@@ -101,15 +105,28 @@ pub struct Shared {
     /// Order postbacks as ticker text messages: (user id, JSON text).
     pub order_updates: broadcast::Sender<(String, Arc<String>)>,
     pub rest_faults: Mutex<RestFaults>,
+    /// The sandbox's clock: market hours, timestamps, AMO release.
+    pub clock: Mutex<Clock>,
+    /// Where accounts are written through, when a data directory is configured.
+    pub store: Option<Store>,
+    /// Wakes the market task for an immediate step (tests, `POST /admin/market/step`).
+    pub step_now: tokio::sync::Notify,
+    steps: AtomicU64,
     connections: Mutex<HashMap<u64, ConnectionInfo>>,
     next_connection: AtomicU64,
     self_ref: Mutex<Option<std::sync::Weak<Shared>>>,
 }
 
 impl Shared {
-    pub(crate) fn new(config: SandboxConfig, first: Snapshot, data: MarketData) -> Arc<Self> {
+    pub(crate) fn new(
+        config: SandboxConfig,
+        first: Snapshot,
+        data: MarketData,
+        store: Option<Store>,
+    ) -> Arc<Self> {
         let (changes, _) = broadcast::channel(64);
         let auth = Mutex::new(Auth::new(&config.api_key));
+        let clock = Mutex::new(Clock::new(&config.clock));
         let shared = Arc::new(Self {
             data,
             config,
@@ -121,6 +138,10 @@ impl Shared {
             gtts: Mutex::new(Default::default()),
             order_updates: broadcast::channel(1024).0,
             rest_faults: Mutex::new(RestFaults::default()),
+            clock,
+            store,
+            step_now: tokio::sync::Notify::new(),
+            steps: AtomicU64::new(0),
             connections: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),
             self_ref: Mutex::new(None),
@@ -163,24 +184,130 @@ impl Shared {
         Some((snap.quotes[i].token, snap.quotes[i].last as f64 / 100.0))
     }
 
-    /// Places an order for `user_id` against the current market.
-    pub fn place_order(&self, user_id: &str, p: &OrderParams) -> Result<OrderId, SimError> {
-        let snap = self.latest();
+    pub(crate) fn step_finished(&self) {
+        self.steps.fetch_add(1, Ordering::Release);
+    }
+
+    /// Market steps completed since start.
+    pub fn steps_done(&self) -> u64 {
+        self.steps.load(Ordering::Acquire)
+    }
+
+    /// The sandbox clock's current Unix time.
+    pub fn now(&self) -> i64 {
+        lock(&self.clock).now()
+    }
+
+    /// The check data of a listed, tradable instrument.
+    fn instrument_rules(&self, snap: &Snapshot, q: &Quote) -> rules::Instrument {
+        let inst = self.data.universe.find(q.exchange, &q.symbol);
+        let kind = match inst.map(|i| i.instrument_type) {
+            Some(InstrumentType::Fut) => rules::Kind::Future,
+            Some(InstrumentType::Ce | InstrumentType::Pe) => rules::Kind::Option,
+            _ => rules::Kind::Equity,
+        };
+        let underlying = inst
+            .and_then(|i| i.underlying)
+            .and_then(|u| snap.index_of(InstrumentToken(u.index_token())))
+            .map(|i| &snap.quotes[i]);
+        rules::Instrument {
+            exchange: q.exchange,
+            tick_paise: inst
+                .map(|i| i.tick_size)
+                .filter(|t| *t > 0)
+                .unwrap_or(EQUITY_TICK_PAISE),
+            lot_size: q.lot_size.max(1),
+            freeze_quantity: inst.and_then(|i| i.freeze_quantity()),
+            kind,
+            close: q.close,
+            underlying_close: underlying.map(|u| u.close),
+            last: q.last,
+        }
+    }
+
+    /// Lower and upper circuit limits of a quote, in paise (what LIMIT prices are checked against).
+    pub fn circuit_limits(&self, snap: &Snapshot, q: &Quote) -> (u32, u32) {
+        let r = self.instrument_rules(snap, q);
+        rules::circuit(r.kind, r.close, r.underlying_close, r.tick_paise)
+    }
+
+    /// What the order book needs to know about a quote's instrument.
+    fn listing_of<'a>(&self, snap: &Snapshot, q: &'a Quote, is_option: bool) -> Listing<'a> {
+        let underlying_last = self
+            .data
+            .universe
+            .find(q.exchange, &q.symbol)
+            .and_then(|i| i.underlying)
+            .and_then(|u| snap.index_of(InstrumentToken(u.index_token())))
+            .map(|i| snap.quotes[i].last as f64 / 100.0);
+        Listing {
+            token: q.token,
+            exchange: q.exchange,
+            symbol: &q.symbol,
+            lot_size: q.lot_size,
+            is_option,
+            underlying_last,
+            quote: q,
+        }
+    }
+
+    /// Margin `quantity` of a quote's instrument blocks at `price`: the order book's own rule
+    /// ([`crate::accounts::unit_margin`]), so the calculators and the book agree. Also whether it is an
+    /// option.
+    pub fn margin_required(
+        &self,
+        snap: &Snapshot,
+        q: &Quote,
+        product: model::broker::Product,
+        side: model::broker::TransactionType,
+        price: f64,
+        quantity: u32,
+    ) -> (f64, bool) {
+        let is_option = self.instrument_rules(snap, q).kind == rules::Kind::Option;
+        let listing = self.listing_of(snap, q, is_option);
+        (
+            crate::accounts::unit_margin(&listing, product, side, price) * quantity as f64,
+            is_option,
+        )
+    }
+
+    /// The tradable quote an order names.
+    fn tradable<'a>(&self, snap: &'a Snapshot, p: &OrderParams) -> Result<&'a Quote, SimError> {
         let idx = self
-            .find_listing(&snap, p.exchange.as_str(), &p.tradingsymbol)
+            .find_listing(snap, p.exchange.as_str(), &p.tradingsymbol)
             .ok_or_else(|| SimError::input("Invalid `tradingsymbol`."))?;
         let q = &snap.quotes[idx];
         if q.is_index {
             return Err(SimError::input("Indices cannot be traded."));
         }
-        let listing = Listing {
-            token: q.token,
-            exchange: p.exchange,
-            symbol: &q.symbol,
-            tick_paise: EQUITY_TICK_PAISE as i64,
-            lot_size: q.lot_size,
-            quote: q,
+        if p.exchange != q.exchange {
+            return Err(SimError::input("Invalid `tradingsymbol`."));
+        }
+        Ok(q)
+    }
+
+    /// Places an order for `user_id` against the current market: Kite's synchronous checks, then the
+    /// order book.
+    pub fn place_order(&self, user_id: &str, p: &OrderParams) -> Result<OrderId, SimError> {
+        self.place_tagged(user_id, p, &[])
+    }
+
+    fn place_tagged(
+        &self,
+        user_id: &str,
+        p: &OrderParams,
+        system_tags: &[String],
+    ) -> Result<OrderId, SimError> {
+        let snap = self.latest();
+        let q = self.tradable(&snap, p)?;
+        let (now, session) = {
+            let clock = lock(&self.clock);
+            let now = clock.now();
+            (now, clock.session(now))
         };
+        let inst = self.instrument_rules(&snap, q);
+        rules::check(p, &inst, session)?;
+        let listing = self.listing_of(&snap, q, inst.kind == rules::Kind::Option);
         let available = crate::rest::user::equity_margins(self, user_id).net;
         let lookup = |s: &str| self.lookup_symbol(&snap, s);
         let id = lock(&self.accounts).place(
@@ -188,11 +315,122 @@ impl Shared {
             p,
             listing,
             available,
-            crate::accounts::now_unix(),
+            now,
+            session == crate::clock::Session::Open,
+            system_tags,
             &lookup,
         )?;
-        self.post_latest(user_id, &id);
+        self.settle();
         Ok(id)
+    }
+
+    /// `autoslice=true` (SPEC §5.6): a quantity above the freeze limit is placed as slices of at most
+    /// the freeze quantity, each its own order tagged `autoslice` and `autoslice:<parent id>`. A slice
+    /// the funds cannot cover is refused on its own with `MarginException`; the others go ahead.
+    pub fn place_autoslice(
+        &self,
+        user_id: &str,
+        p: &OrderParams,
+    ) -> Result<model::broker::AutosliceResponse, SimError> {
+        use model::broker::{AutosliceChild, AutosliceError, AutosliceResponse, ErrorType};
+        let snap = self.latest();
+        let q = self.tradable(&snap, p)?;
+        let inst = self.instrument_rules(&snap, q);
+        let lot = inst.lot_size.max(1);
+        let Some(freeze) = inst.freeze_quantity else {
+            return Err(SimError::input(
+                "Autoslice is only for F&O orders above the exchange freeze quantity.",
+            ));
+        };
+        if p.quantity <= freeze {
+            return Err(SimError::input(format!(
+                "Quantity should be greater than or equal to {} for order slicing.",
+                freeze + lot
+            )));
+        }
+        let slice = (freeze / lot * lot).max(lot);
+        let parent = lock(&self.accounts).reserve_id();
+        let tags = vec!["autoslice".to_string(), format!("autoslice:{parent}")];
+        let mut children = Vec::new();
+        let mut left = p.quantity;
+        while left > 0 {
+            let qty = left.min(slice);
+            left -= qty;
+            let child = OrderParams {
+                quantity: qty,
+                autoslice: None,
+                ..p.clone()
+            };
+            let listing = self.listing_of(&snap, q, inst.kind == rules::Kind::Option);
+            let ref_price = p
+                .price
+                .unwrap_or(q.asks[0].price.max(q.last) as f64 / 100.0);
+            let product = child.product;
+            let need =
+                crate::accounts::unit_margin(&listing, product, child.transaction_type, ref_price)
+                    * qty as f64;
+            let available = crate::rest::user::equity_margins(self, user_id).net;
+            let outcome = if need > available {
+                Err(SimError::new(
+                    ErrorType::MarginException,
+                    format!(
+                        "Insufficient funds. Required margin is {need:.2} but available margin is {available:.2}."
+                    ),
+                ))
+            } else {
+                self.place_tagged(user_id, &child, &tags)
+            };
+            children.push(match outcome {
+                Ok(order_id) => AutosliceChild::Placed { order_id },
+                Err(e) => AutosliceChild::Failed {
+                    error: AutosliceError {
+                        code: e.status,
+                        error_type: e.error_type,
+                        message: e.message,
+                        data: None,
+                    },
+                },
+            });
+        }
+        Ok(AutosliceResponse {
+            order_id: parent,
+            children,
+        })
+    }
+
+    /// Posts every queued order update and hands every queued change to the store.
+    pub fn settle(&self) {
+        let out = lock(&self.accounts).drain();
+        if let Some(store) = &self.store {
+            store.write(out.changes);
+        }
+        for (user, order) in out.posts {
+            self.post_order_update(&user, &order);
+        }
+    }
+
+    /// Waits until every change so far is stored (a no-op without a store).
+    pub async fn flush(&self) {
+        if let Some(store) = &self.store {
+            store.flush().await;
+        }
+    }
+
+    /// Writes a user's GTTs through to the store.
+    pub fn persist_gtts(&self, user_id: &str) {
+        if let Some(store) = &self.store {
+            let list = lock(&self.gtts).of_user(user_id);
+            store.write_gtts(user_id, list);
+        }
+    }
+
+    /// Clears a user's account, in memory and in the store.
+    pub fn reset_account(&self, user_id: &str) {
+        lock(&self.accounts).reset(user_id);
+        lock(&self.gtts).remove_user(user_id);
+        if let Some(store) = &self.store {
+            store.reset(user_id);
+        }
     }
 
     /// Fires the GTTs the market has reached and places their orders, recording each outcome.
@@ -200,7 +438,7 @@ impl Shared {
         let snap = self.latest();
         let last = |t| snap.index_of(t).map(|i| snap.quotes[i].last as f64 / 100.0);
         let fired = lock(&self.gtts).check(&last);
-        for f in fired {
+        for f in &fired {
             let placed = self.place_order(&f.user_id, &f.order);
             let now = crate::accounts::ist(crate::accounts::now_unix());
             let mut book = lock(&self.gtts);
@@ -233,6 +471,8 @@ impl Shared {
                     },
                 });
             }
+            drop(book);
+            self.persist_gtts(&f.user_id);
         }
     }
 
@@ -259,17 +499,6 @@ impl Shared {
         let _ = self
             .order_updates
             .send((user_id.to_string(), Arc::new(text)));
-    }
-
-    /// Posts the latest state of one of the user's orders.
-    pub fn post_latest(&self, user_id: &str, id: &OrderId) {
-        let latest = lock(&self.accounts)
-            .account(user_id)
-            .and_then(|a| a.order_history(id))
-            .and_then(|mut h| h.pop());
-        if let Some(o) = latest {
-            self.post_order_update(user_id, &o);
-        }
     }
 
     pub fn rest_faults_take_place_delay(&self) -> Option<Duration> {

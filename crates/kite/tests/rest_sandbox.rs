@@ -145,13 +145,23 @@ fn limit_buy(symbol: &str, qty: u32, price: f64, tag: &str) -> OrderParams {
     }
 }
 
+/// A buy price 10 % under the market, on the tick: it rests, yet stays inside the daily price band
+/// (Kite refuses limits beyond the circuit limits).
+async fn resting_price(c: &KiteClient, symbol: &str) -> f64 {
+    let key = format!("NSE:{symbol}");
+    let ltp = c.ltp(&[key.as_str()]).await.unwrap()[&key].last_price;
+    (ltp * 0.9 * 20.0).round() / 20.0
+}
+
 #[tokio::test]
 async fn place_modify_cancel_with_tag() {
     let sb = sandbox().await;
     let c = logged_in(&sb);
-    // Far below the market, so it rests.
+    // Well below the market, so it rests.
+    let price = resting_price(&c, "INFY").await;
+    let new_price = price + 1.5;
     let id = c
-        .place_order(&limit_buy("INFY", 3, 100.0, "skel1"))
+        .place_order(&limit_buy("INFY", 3, price, "skel1"))
         .await
         .unwrap();
     let orders = c.orders().await.unwrap();
@@ -173,7 +183,7 @@ async fn place_modify_cancel_with_tag() {
             &id,
             &ModifyParams {
                 quantity: Some(5),
-                price: Some(101.5),
+                price: Some(new_price),
                 ..ModifyParams::default()
             },
         )
@@ -197,7 +207,7 @@ async fn place_modify_cancel_with_tag() {
     );
     assert_eq!(history[0].tag.as_deref(), Some("skel1"));
     let last = history.last().unwrap();
-    assert_eq!((last.quantity, last.price), (5, 101.5));
+    assert_eq!((last.quantity, last.price), (5, new_price));
 
     c.cancel_order(Variety::Regular, &id, None).await.unwrap();
     let last = c.order_history(&id).await.unwrap().pop().unwrap();
@@ -356,8 +366,9 @@ async fn an_ambiguous_timeout_on_place_does_not_create_a_second_order() {
         .send()
         .await
         .unwrap();
+    let price = resting_price(&c, "TCS").await;
     let id = c
-        .place_order(&limit_buy("TCS", 1, 100.0, "amb1"))
+        .place_order(&limit_buy("TCS", 1, price, "amb1"))
         .await
         .expect("the order is found by its tag");
     let tagged: Vec<_> = c
@@ -563,7 +574,9 @@ async fn gtt_lifecycle_and_triggering() {
     assert_eq!(c.delete_gtt(id).await.unwrap(), id);
     assert_eq!(c.gtt(id).await.unwrap().status, GttStatus::Deleted);
 
-    // An OCO one tick either side of the market fires on the next move and places its order.
+    // An OCO one tick either side of the market fires on the next move and places its order (a sell
+    // limit 5 % under the market: marketable, and inside the daily price band).
+    let exit = (ltp * 0.95 * 20.0).round() / 20.0;
     let oco = GttParams {
         gtt_type: GttType::TwoLeg,
         condition: GttConditionParams {
@@ -573,8 +586,8 @@ async fn gtt_lifecycle_and_triggering() {
             last_price: ltp,
         },
         orders: vec![
-            leg(TransactionType::Sell, 1.0),
-            leg(TransactionType::Sell, 1.0),
+            leg(TransactionType::Sell, exit),
+            leg(TransactionType::Sell, exit),
         ],
     };
     let id = c.place_gtt(&oco).await.unwrap();

@@ -1,9 +1,10 @@
 //! Implied volatility over 1 million options spread across moneyness (0.7x-1.4x), expiry
 //! (1 day - 1 year), volatility (5%-150%), calls and puts. Prices are computed beforehand; the
-//! timed loop only solves. ns/option = 1e9 / criterion's element throughput.
+//! timed loop only solves. `batch` runs the same options through `implied_vols`, several at a
+//! time (a throughput figure, like py_vollib_vectorized's). ns/option = 1e9 / criterion's element throughput.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use quant::options::{Contract, OptionKind};
+use quant::options::{implied_vols, Contract, OptionKind, OptionsError};
 
 const OPTIONS: usize = 1_000_000;
 
@@ -49,6 +50,17 @@ fn bench(c: &mut Criterion) {
                 acc += c.implied_vol(*p).unwrap_or(0.0);
             }
             acc
+        })
+    });
+    // The same options through the batch API, into an output buffer allocated once (the
+    // solver's own scratch space is allocated inside the timed call).
+    let contracts: Vec<Contract> = cases.iter().map(|(c, _)| *c).collect();
+    let prices: Vec<f64> = cases.iter().map(|(_, p)| *p).collect();
+    let mut out: Vec<Result<f64, OptionsError>> = vec![Ok(0.0); cases.len()];
+    g.bench_function("batch", |b| {
+        b.iter(|| {
+            implied_vols(black_box(&contracts), black_box(&prices), &mut out).unwrap();
+            out.iter().map(|r| *r.as_ref().unwrap_or(&0.0)).sum::<f64>()
         })
     });
     g.finish();

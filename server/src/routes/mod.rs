@@ -1,5 +1,8 @@
 //! HTTP routes: the REST API under `/api`, the live sockets under `/ws`.
 
 pub mod account;
+pub mod analysis;
 pub mod api;
 pub mod live;
+pub mod oi_ws;
+pub mod options;

@@ -44,8 +44,13 @@ async fn full_profile(user: KiteUser) -> ApiResult {
         email: p.email,
         phone: "*9999".into(),
         broker: p.broker,
-        bank_accounts: Vec::new(),
-        dp_ids: Vec::new(),
+        // Official clients index these lists and parse these times (`full_profile.json`).
+        bank_accounts: vec![model::broker::BankAccount {
+            name: "SANDBOX BANK".into(),
+            branch: String::new(),
+            account: "*0001".into(),
+        }],
+        dp_ids: vec!["0000000000000000".into()],
         products: p.products,
         order_types: p.order_types,
         exchanges: p.exchanges,
@@ -53,8 +58,8 @@ async fn full_profile(user: KiteUser) -> ApiResult {
         user_shortname: p.user_shortname,
         avatar_url: None,
         tags: Vec::new(),
-        password_timestamp: None,
-        twofa_timestamp: None,
+        password_timestamp: chrono::DateTime::UNIX_EPOCH.naive_utc().into(),
+        twofa_timestamp: chrono::DateTime::UNIX_EPOCH.naive_utc().into(),
         meta: FullProfileMeta::default(),
     }))
 }
@@ -118,7 +123,10 @@ async fn convert_position(
         new_product: Product::from_str(&parse("new_product")?)
             .map_err(|_| SimError::input("Invalid `new_product`."))?,
     };
-    lock(&shared.accounts).convert(&user.user_id, &params)?;
+    let converted = lock(&shared.accounts).convert(&user.user_id, &params);
+    shared.settle();
+    shared.flush().await;
+    converted?;
     Ok(ok(true))
 }
 
@@ -167,22 +175,27 @@ fn gtt_orders(params: &GttParams) -> Vec<GttOrder> {
 
 async fn create_gtt(State(shared): State<Arc<Shared>>, user: KiteUser, body: Bytes) -> ApiResult {
     let (params, condition) = gtt_from_form(&shared, &body)?;
-    let now = ist(now_unix());
-    let mut book = lock(&shared.gtts);
-    let id = book.next_id();
-    book.insert(Gtt {
-        id,
-        user_id: user.user_id.clone(),
-        parent_trigger: None,
-        gtt_type: params.gtt_type,
-        created_at: now,
-        updated_at: now,
-        expires_at: Some(now + chrono::Duration::days(365)),
-        status: GttStatus::Active,
-        condition,
-        orders: gtt_orders(&params),
-        meta: Default::default(),
-    });
+    let id = {
+        let now = ist(now_unix());
+        let mut book = lock(&shared.gtts);
+        let id = book.next_id();
+        book.insert(Gtt {
+            id,
+            user_id: user.user_id.clone(),
+            parent_trigger: None,
+            gtt_type: params.gtt_type,
+            created_at: now,
+            updated_at: now,
+            expires_at: Some(now + chrono::Duration::days(365)),
+            status: GttStatus::Active,
+            condition,
+            orders: gtt_orders(&params),
+            meta: Default::default(),
+        });
+        id
+    };
+    shared.persist_gtts(&user.user_id);
+    shared.flush().await;
     Ok(ok(GttResponse { trigger_id: id }))
 }
 
@@ -221,17 +234,21 @@ async fn modify_gtt(
 ) -> ApiResult {
     let id = gtt_id(&id)?;
     let (params, condition) = gtt_from_form(&shared, &body)?;
-    let mut book = lock(&shared.gtts);
-    let g = book
-        .get_mut(&user.user_id, id)
-        .ok_or_else(|| SimError::input("Trigger not found."))?;
-    if g.status != GttStatus::Active {
-        return Err(SimError::input("Only active triggers can be modified.").into());
+    {
+        let mut book = lock(&shared.gtts);
+        let g = book
+            .get_mut(&user.user_id, id)
+            .ok_or_else(|| SimError::input("Trigger not found."))?;
+        if g.status != GttStatus::Active {
+            return Err(SimError::input("Only active triggers can be modified.").into());
+        }
+        g.gtt_type = params.gtt_type;
+        g.condition = condition;
+        g.orders = gtt_orders(&params);
+        g.updated_at = ist(now_unix());
     }
-    g.gtt_type = params.gtt_type;
-    g.condition = condition;
-    g.orders = gtt_orders(&params);
-    g.updated_at = ist(now_unix());
+    shared.persist_gtts(&user.user_id);
+    shared.flush().await;
     Ok(ok(GttResponse { trigger_id: id }))
 }
 
@@ -241,12 +258,16 @@ async fn delete_gtt(
     Path(id): Path<String>,
 ) -> ApiResult {
     let id = gtt_id(&id)?;
-    let mut book = lock(&shared.gtts);
-    let g = book
-        .get_mut(&user.user_id, id)
-        .ok_or_else(|| SimError::input("Trigger not found."))?;
-    g.status = GttStatus::Deleted;
-    g.updated_at = ist(now_unix());
+    {
+        let mut book = lock(&shared.gtts);
+        let g = book
+            .get_mut(&user.user_id, id)
+            .ok_or_else(|| SimError::input("Trigger not found."))?;
+        g.status = GttStatus::Deleted;
+        g.updated_at = ist(now_unix());
+    }
+    shared.persist_gtts(&user.user_id);
+    shared.flush().await;
     Ok(ok(GttResponse { trigger_id: id }))
 }
 
@@ -265,14 +286,27 @@ fn margin_of(shared: &Shared, o: &MarginOrder) -> Result<OrderMargin, ApiError> 
         .filter(|p| *p > 0.0)
         .unwrap_or(snap.quotes[idx].last as f64 / 100.0);
     let value = price * o.quantity as f64;
-    let intraday = !matches!(o.product, Product::Cnc | Product::Mtf);
-    let (var, leverage) = if intraday {
-        (value * 0.2, 5.0)
+    // The order book's margin rule, split into Kite's fields: VaR for cash, SPAN for futures and
+    // written options, premium for bought options.
+    let (total, is_option) = shared.margin_required(
+        &snap,
+        &snap.quotes[idx],
+        o.product,
+        o.transaction_type,
+        price,
+        o.quantity,
+    );
+    let derivative = matches!(o.exchange, Exchange::Nfo | Exchange::Bfo);
+    let (var, span, option_premium) = if !derivative {
+        (total, 0.0, 0.0)
+    } else if is_option && o.transaction_type == TransactionType::Buy {
+        (0.0, 0.0, total)
     } else {
-        (value, 1.0)
+        (0.0, total, 0.0)
     };
+    let leverage = if total > 0.0 { value / total } else { 1.0 };
     let c = charges(
-        kind(o.exchange, o.product, false),
+        kind(o.exchange, o.product, is_option),
         o.transaction_type,
         o.quantity,
         price,
@@ -281,9 +315,9 @@ fn margin_of(shared: &Shared, o: &MarginOrder) -> Result<OrderMargin, ApiError> 
         margin_type: "equity".into(),
         tradingsymbol: o.tradingsymbol.clone(),
         exchange: o.exchange.as_str().into(),
-        span: 0.0,
+        span,
         exposure: 0.0,
-        option_premium: 0.0,
+        option_premium,
         additional: 0.0,
         bo: 0.0,
         cash: 0.0,
@@ -291,7 +325,7 @@ fn margin_of(shared: &Shared, o: &MarginOrder) -> Result<OrderMargin, ApiError> 
         pnl: MarginPnl::default(),
         leverage,
         charges: c,
-        total: var,
+        total,
     })
 }
 

@@ -7,7 +7,9 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use model::broker::ErrorType;
-use serde::Serialize;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -55,8 +57,61 @@ pub struct LoggedRequest {
     pub status: u16,
 }
 
+/// A failure the random fault knob can inject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// 429 `NetworkException`, `Too many requests`.
+    RateLimited,
+    /// 500 `GeneralException`.
+    ServerError,
+    /// 503 `NetworkException` (OMS unreachable).
+    Network,
+    /// The request is served, but only after `delay`.
+    Delay,
+}
+
+impl std::str::FromStr for FaultKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "429" | "rate_limited" => Ok(Self::RateLimited),
+            "500" | "5xx" | "server_error" => Ok(Self::ServerError),
+            "503" | "network" => Ok(Self::Network),
+            "delay" => Ok(Self::Delay),
+            other => Err(format!("unknown fault kind `{other}`")),
+        }
+    }
+}
+
+/// Random failures at a steady rate. Seeded, so a run that found a bug can be replayed exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RandomFaultConfig {
+    /// Chance per request, 0..=1.
+    pub rate: f64,
+    pub seed: u64,
+    /// Kinds to draw from, uniformly; all when empty.
+    pub kinds: Vec<FaultKind>,
+    /// Classes affected; all when empty.
+    pub classes: Vec<Class>,
+    pub delay: Duration,
+}
+
+struct RandomFaults {
+    config: RandomFaultConfig,
+    rng: StdRng,
+}
+
+/// What the fault layer decided for one request.
+enum Admission {
+    Pass,
+    Delay(Duration),
+    Refuse(u16),
+}
+
 pub struct RestFaults {
     started: Instant,
+    random: Option<RandomFaults>,
     /// The next N requests of these classes (all if empty) fail with this status.
     fail_next: u32,
     fail_status: u16,
@@ -73,6 +128,7 @@ impl Default for RestFaults {
     fn default() -> Self {
         Self {
             started: Instant::now(),
+            random: None,
             fail_next: 0,
             fail_status: 429,
             fail_classes: Vec::new(),
@@ -91,6 +147,37 @@ impl RestFaults {
         self.fail_classes = classes;
     }
 
+    /// Sets (or with `None` clears) random failures.
+    pub fn set_random(&mut self, config: Option<RandomFaultConfig>) {
+        self.random = config.map(|c| RandomFaults {
+            rng: StdRng::seed_from_u64(c.seed),
+            config: c,
+        });
+    }
+
+    pub fn random(&self) -> Option<RandomFaultConfig> {
+        self.random.as_ref().map(|r| r.config.clone())
+    }
+
+    fn draw(&mut self, class: Class) -> Option<FaultKind> {
+        let r = self.random.as_mut()?;
+        let c = &r.config;
+        if !(c.classes.is_empty() || c.classes.contains(&class)) {
+            return None;
+        }
+        if !r.rng.gen_bool(c.rate.clamp(0.0, 1.0)) {
+            return None;
+        }
+        const ALL: [FaultKind; 4] = [
+            FaultKind::RateLimited,
+            FaultKind::ServerError,
+            FaultKind::Network,
+            FaultKind::Delay,
+        ];
+        let kinds: &[FaultKind] = if c.kinds.is_empty() { &ALL } else { &c.kinds };
+        Some(kinds[r.rng.gen_range(0..kinds.len())])
+    }
+
     pub fn delay_next_place(&mut self, d: Duration) {
         self.place_delay = Some(d);
     }
@@ -107,8 +194,26 @@ impl RestFaults {
         self.log.clear();
     }
 
-    /// Whether this request goes through; the status to refuse it with otherwise.
-    fn admit(&mut self, api_key: &str, class: Class) -> Result<(), u16> {
+    /// Whether this request goes through (now or after a delay), or the status to refuse it with.
+    fn admit(&mut self, api_key: &str, class: Class) -> Admission {
+        match self.admit_limits(api_key, class) {
+            Err(code) => Admission::Refuse(code),
+            Ok(()) => match self.draw(class) {
+                None => Admission::Pass,
+                Some(FaultKind::RateLimited) => Admission::Refuse(429),
+                Some(FaultKind::ServerError) => Admission::Refuse(500),
+                Some(FaultKind::Network) => Admission::Refuse(503),
+                Some(FaultKind::Delay) => Admission::Delay(
+                    self.random
+                        .as_ref()
+                        .map(|r| r.config.delay)
+                        .unwrap_or_default(),
+                ),
+            },
+        }
+    }
+
+    fn admit_limits(&mut self, api_key: &str, class: Class) -> Result<(), u16> {
         if self.fail_next > 0
             && (self.fail_classes.is_empty() || self.fail_classes.contains(&class))
         {
@@ -159,9 +264,20 @@ pub async fn middleware(State(shared): State<Arc<Shared>>, req: Request, next: N
         (f.admit(&key, class), at_ms)
     };
     let resp = match admitted {
-        Ok(()) => next.run(req).await,
-        Err(429) => error_response(429, ErrorType::NetworkException, "Too many requests"),
-        Err(code) => error_response(code, ErrorType::NetworkException, "Injected fault"),
+        Admission::Pass => next.run(req).await,
+        Admission::Delay(d) => {
+            tokio::time::sleep(d).await;
+            next.run(req).await
+        }
+        Admission::Refuse(429) => {
+            error_response(429, ErrorType::NetworkException, "Too many requests")
+        }
+        Admission::Refuse(500) => {
+            error_response(500, ErrorType::GeneralException, "Injected fault")
+        }
+        Admission::Refuse(code) => {
+            error_response(code, ErrorType::NetworkException, "Injected fault")
+        }
     };
     let mut f = lock(&shared.rest_faults);
     f.log.push(LoggedRequest {

@@ -56,7 +56,7 @@ label{{display:block;margin:12px 0 4px;font-size:13px;color:#444}}input{{width:1
 button{{margin-top:20px;width:100%;padding:10px;background:#ff5722;color:#fff;border:0;border-radius:4px;font-size:15px}}
 p{{color:#666;font-size:12px}}</style></head><body>
 <form method="post" action="/connect/login" data-testid="kite-login">
-<h2>Kite sandbox</h2><p>Practice login: any user id and password work. No real account is touched.</p>
+<h2>Kite sandbox</h2><p>Practice login: any user id works (with its password if the sandbox was given one). No real account is touched.</p>
 <input type="hidden" name="api_key" value="{key}">
 <input type="hidden" name="redirect_params" value="{rp}">
 <label for="user_id">User ID</label><input id="user_id" name="user_id" value="DEMO01" autocomplete="username">
@@ -83,6 +83,13 @@ async fn login_submit(State(shared): State<Arc<Shared>>, body: Bytes) -> Respons
             .into_response();
     }
     let mut auth = lock(&shared.auth);
+    if !auth.password_ok(&user_id, p.get("password").unwrap_or("")) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Html("<h1>Invalid user id or password</h1>".to_string()),
+        )
+            .into_response();
+    }
     let Some(redirect) = auth.app(api_key).and_then(|a| a.redirect_url.clone()) else {
         return (
             StatusCode::BAD_REQUEST,

@@ -63,7 +63,8 @@ fn resolve<'a>(
         .collect())
 }
 
-fn full_quote(q: &SimQuote) -> Quote {
+/// `circuit` = the lower and upper limits in paise, the ones orders are checked against.
+fn full_quote(q: &SimQuote, circuit: (u32, u32)) -> Quote {
     let level = |l: &crate::market::Level| DepthEntry {
         price: rupees(l.price),
         quantity: l.quantity as u64,
@@ -85,8 +86,8 @@ fn full_quote(q: &SimQuote) -> Quote {
         oi_day_high: q.oi_day_high as f64,
         oi_day_low: q.oi_day_low as f64,
         net_change: if close > 0.0 { last - close } else { 0.0 },
-        lower_circuit_limit: (close * 0.8 * 20.0).round() / 20.0,
-        upper_circuit_limit: (close * 1.2 * 20.0).round() / 20.0,
+        lower_circuit_limit: rupees(circuit.0),
+        upper_circuit_limit: rupees(circuit.1),
         ohlc: ohlc_of(q),
         depth: QuoteDepth {
             buy: q.bids.iter().map(level).collect(),
@@ -103,7 +104,7 @@ async fn quote(
     let snap = shared.latest();
     let out: QuoteMap<Quote> = resolve(&shared, &snap, raw, QUOTE_LIMIT)?
         .into_iter()
-        .map(|(k, q)| (k, full_quote(q)))
+        .map(|(k, q)| (k, full_quote(q, shared.circuit_limits(&snap, q))))
         .collect();
     Ok(ok(out))
 }

@@ -2,7 +2,7 @@
 
 use super::params::{modify_params, order_params, Params};
 use super::{ok, ApiResult, KiteUser};
-use crate::accounts::{now_unix, SimError};
+use crate::accounts::SimError;
 use crate::state::{lock, Shared};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -32,7 +32,13 @@ async fn place(
     body: Bytes,
 ) -> ApiResult {
     let params = order_params(variety(&v)?, &Params::parse(&body)?)?;
+    if params.autoslice == Some(true) {
+        let reply = shared.place_autoslice(&user.user_id, &params);
+        shared.flush().await;
+        return Ok(ok(reply?));
+    }
     let id = shared.place_order(&user.user_id, &params)?;
+    shared.flush().await;
     let delay = shared.rest_faults_take_place_delay();
     if let Some(d) = delay {
         // Fault: the order exists, but the reply comes too late (the client sees a time-out).
@@ -51,17 +57,30 @@ async fn modify(
     let m = modify_params(&Params::parse(&body)?)?;
     let id = OrderId(id);
     let snap = shared.latest();
-    let mut accounts = lock(&shared.accounts);
-    let quote = accounts
-        .account(&user.user_id)
-        .and_then(|a| a.order_history(&id))
+    let now = shared.now();
+    let result = {
+        let mut accounts = lock(&shared.accounts);
+        let quote = order_quote(&accounts, &snap, &user.user_id, &id);
+        accounts.modify(&user.user_id, &id, &m, quote, now)
+    };
+    shared.settle();
+    shared.flush().await;
+    Ok(ok(OrderResponse { order_id: result? }))
+}
+
+/// The current quote of an order's instrument.
+fn order_quote<'a>(
+    accounts: &crate::accounts::Accounts,
+    snap: &'a crate::state::Snapshot,
+    user_id: &str,
+    id: &OrderId,
+) -> Option<&'a crate::market::Quote> {
+    accounts
+        .account(user_id)
+        .and_then(|a| a.order_history(id))
         .and_then(|h| h.last().map(|o| o.instrument_token))
         .and_then(|t| snap.index_of(t))
-        .map(|i| &snap.quotes[i]);
-    let id = accounts.modify(&user.user_id, &id, &m, quote, now_unix())?;
-    drop(accounts);
-    shared.post_latest(&user.user_id, &id);
-    Ok(ok(OrderResponse { order_id: id }))
+        .map(|i| &snap.quotes[i])
 }
 
 async fn cancel(
@@ -70,9 +89,17 @@ async fn cancel(
     Path((v, id)): Path<(String, String)>,
 ) -> ApiResult {
     variety(&v)?;
-    let id = lock(&shared.accounts).cancel(&user.user_id, &OrderId(id), now_unix())?;
-    shared.post_latest(&user.user_id, &id);
-    Ok(ok(OrderResponse { order_id: id }))
+    let id = OrderId(id);
+    let snap = shared.latest();
+    let now = shared.now();
+    let result = {
+        let mut accounts = lock(&shared.accounts);
+        let quote = order_quote(&accounts, &snap, &user.user_id, &id);
+        accounts.cancel(&user.user_id, &id, quote, now)
+    };
+    shared.settle();
+    shared.flush().await;
+    Ok(ok(OrderResponse { order_id: result? }))
 }
 
 async fn orders(State(shared): State<Arc<Shared>>, user: KiteUser) -> ApiResult {

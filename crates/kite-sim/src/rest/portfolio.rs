@@ -34,10 +34,18 @@ async fn holdings(State(shared): State<Arc<Shared>>, user: KiteUser) -> ApiResul
         })
     };
     let lookup = |s: &str| shared.lookup_symbol(&snap, s);
-    let mut accounts = lock(&shared.accounts);
-    Ok(ok(accounts
+    let mut holdings = lock(&shared.accounts)
         .account_mut(&user.user_id, &lookup)
-        .holdings(&quotes)))
+        .holdings(&quotes);
+    // Kite always sends `authorised_date` (the last CDSL authorisation; a string, never null), and
+    // official clients parse it as a date: today's midnight stands in for it.
+    let midnight = crate::accounts::ist(shared.now())
+        .date()
+        .and_hms_opt(0, 0, 0);
+    for h in &mut holdings {
+        h.authorised_date = h.authorised_date.or(midnight);
+    }
+    Ok(ok(holdings))
 }
 
 /// The sandbox runs no auctions.

@@ -54,7 +54,9 @@ pub fn equity_margins(shared: &Shared, user_id: &str) -> SegmentMargins {
     let opening = account.opening_balance();
     let used = account.used_margin(&last);
     let realised = account.realised_pnl(&last);
-    let live_balance = opening - used + realised;
+    // Charges of today's fills are debited as they happen.
+    let charges = account.charges_paid();
+    let live_balance = opening - used + realised - charges;
     SegmentMargins {
         enabled: true,
         net: live_balance,
@@ -67,7 +69,7 @@ pub fn equity_margins(shared: &Shared, user_id: &str) -> SegmentMargins {
             intraday_payin: 0.0,
         },
         utilised: UtilisedMargins {
-            debits: used,
+            debits: used + charges,
             exposure: 0.0,
             m2m_realised: realised,
             m2m_unrealised: 0.0,

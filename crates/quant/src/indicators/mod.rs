@@ -5,8 +5,8 @@
 //! * **streaming**: a struct whose `update` takes one value (or one [`Bar`]) in O(1) time and
 //!   without allocating, and returns `None` until the warm-up is over;
 //! * **batch**: a function from slices to `Vec<f64>` with `NaN` during warm-up, plus an `_into`
-//!   variant writing into a caller's buffer. The batch form runs the streaming struct, so the two
-//!   agree bit for bit.
+//!   variant writing into a caller's buffer. The batch form runs the streaming struct (EMA and
+//!   RSI past warm-up: the same steps in a bare loop, for speed), so the two agree bit for bit.
 //!
 //! Warm-up (index of the first value, as in TA-Lib's "lookback"): SMA/EMA/Bollinger `period-1`,
 //! RSI/ATR/±DI `period`, ADX `2·period-1`, MACD `slow-1 + signal-1`, volume ratio `period-1`,
@@ -15,6 +15,7 @@
 mod adx;
 mod atr;
 mod bollinger;
+mod decay;
 mod ema;
 mod macd;
 mod rsi;

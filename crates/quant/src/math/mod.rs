@@ -7,5 +7,6 @@
 mod erf;
 mod normal;
 
+pub(crate) use erf::erfcx_nonneg;
 pub use erf::{erf, erfc, erfcx};
 pub use normal::{norm_cdf, norm_inv_cdf, norm_pdf};

@@ -126,7 +126,7 @@ impl Contract {
         })
     }
 
-    /// The Black-Scholes volatility that reproduces `price` (see [`implied_vol`] for the
+    /// The Black-Scholes volatility that reproduces `price` (see `options/implied_vol.rs` for the
     /// method). Errors if the price is outside the no-arbitrage bounds or inputs are invalid.
     /// A price exactly at the lower bound (no time value) gives 0.
     pub fn implied_vol(&self, price: f64) -> Result<f64, OptionsError> {

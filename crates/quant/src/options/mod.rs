@@ -8,11 +8,13 @@
 //! * theta is **per calendar day** (annual theta / 365), vega **per 1 vol point** (÷100), rho
 //!   **per 1 percentage point of rate** (÷100).
 
+mod batch;
 mod black_scholes;
 pub mod chain;
 mod expiry;
 mod implied_vol;
 
+pub use batch::{implied_vols, implied_vols_vec, LANES};
 pub use black_scholes::{Contract, Greeks};
 pub use expiry::{days_from_civil, expiry_unix, time_to_expiry, EXPIRY_SECS_UTC};
 pub use implied_vol::normalised_black;
@@ -72,6 +74,13 @@ pub enum OptionsError {
     /// Not a calendar date.
     #[error("invalid date {year:04}-{month:02}-{day:02}")]
     InvalidDate { year: i32, month: u32, day: u32 },
+    /// A batch call's slices must have one entry per option.
+    #[error("batch lengths differ: {contracts} contracts, {prices} prices, {out} outputs")]
+    LengthMismatch {
+        contracts: usize,
+        prices: usize,
+        out: usize,
+    },
     /// Not one of call/put.
     #[error("unknown option kind {0:?} (expected call or put)")]
     UnknownKind(String),

@@ -1,0 +1,109 @@
+//! `/ws/oi`: open-interest summaries pushed to the dashboard as JSON (`model::options::OiMessage`).
+//!
+//! On connect: which underlyings are tracked, then the latest summary of each; then every summary as
+//! it is published (every 2 s per underlying), with a new `tracking` message first whenever the set
+//! changes. Pings and the drop of silent clients work as on `/ws/live`.
+
+use crate::routes::options::engine;
+use crate::state::AppState;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use engine::{OiTracker, UserEngine};
+use futures_util::{SinkExt, StreamExt};
+use model::options::OiMessage;
+use model::ClientMessage;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast::error::RecvError;
+use tracing::{debug, info, info_span, Instrument};
+
+pub async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    let engine = match engine(&s) {
+        Ok(e) => e,
+        Err(r) => return r.into_response(),
+    };
+    let ping = s.live_ping;
+    ws.on_upgrade(move |socket| session(socket, engine, ping).instrument(info_span!("ws_oi")))
+}
+
+fn text(m: &OiMessage) -> Message {
+    Message::Text(serde_json::to_string(m).unwrap_or_default().into())
+}
+
+/// The tracking message and every latest summary, in that order.
+fn snapshot(t: &OiTracker) -> Vec<OiMessage> {
+    let mut out = vec![OiMessage::Tracking {
+        underlyings: t.tracking(),
+    }];
+    out.extend(
+        t.summaries()
+            .into_iter()
+            .map(|summary| OiMessage::Summary { summary }),
+    );
+    out
+}
+
+async fn session(socket: WebSocket, engine: Arc<UserEngine>, ping_every: Duration) {
+    debug!("OI client connected");
+    let (mut tx, mut rx) = socket.split();
+    let tracker = engine.oi_tracker();
+    // Subscribe before the snapshot so nothing falls between the two.
+    let mut summaries = tracker.subscribe();
+    let mut sent_tracking = tracker.tracking();
+    for m in &snapshot(tracker) {
+        if tx.send(text(m)).await.is_err() {
+            return;
+        }
+    }
+    let mut ping = tokio::time::interval(ping_every);
+    ping.tick().await;
+    let mut nonce: u64 = 0;
+    let mut last_pong = Instant::now();
+    loop {
+        let out = tokio::select! {
+            m = summaries.recv() => match m {
+                Ok(summary) => {
+                    let mut v = Vec::with_capacity(2);
+                    let now = tracker.tracking();
+                    if now != sent_tracking {
+                        v.push(OiMessage::Tracking { underlyings: now.clone() });
+                        sent_tracking = now;
+                    }
+                    v.push(OiMessage::Summary { summary });
+                    v
+                }
+                Err(RecvError::Lagged(_)) => {
+                    sent_tracking = tracker.tracking();
+                    snapshot(tracker)
+                }
+                Err(RecvError::Closed) => break,
+            },
+            _ = ping.tick() => {
+                if last_pong.elapsed() > ping_every * 2 {
+                    info!("dropping stale OI client (no pong)");
+                    break;
+                }
+                nonce += 1;
+                vec![OiMessage::Ping { nonce }]
+            }
+            incoming = rx.next() => match incoming {
+                Some(Ok(Message::Text(t))) => {
+                    if let Ok(ClientMessage::Pong { .. }) = serde_json::from_str(t.as_str()) {
+                        last_pong = Instant::now();
+                    }
+                    continue;
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => continue,
+            },
+        };
+        for m in &out {
+            if tx.send(text(m)).await.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = tx.close().await;
+    debug!("OI client disconnected");
+}
