@@ -20,3 +20,8 @@ lint:
 
 bench:
 	cargo bench -p kite --bench parse
+	cargo bench -p quant
+	cargo bench -p kite-sim --bench history
+	cargo bench -p kite-sim --bench stream
+	cargo bench -p engine --bench scanner
+	cargo bench -p engine --bench backtest
