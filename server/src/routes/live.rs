@@ -5,6 +5,7 @@
 //! has not answered a ping for two intervals is dropped, so dead tabs do not pile up.
 
 use crate::routes::api::error;
+use crate::routes::liveness::{Incoming, Liveness};
 use crate::state::AppState;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -12,9 +13,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use engine::{UserEngine, UserId};
 use futures_util::{SinkExt, StreamExt};
-use model::{ClientMessage, LiveMessage};
+use model::LiveMessage;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{debug, info, info_span, Instrument};
 
@@ -64,10 +65,7 @@ async fn session(socket: WebSocket, engine: Arc<UserEngine>, ping_every: Duratio
         }
     }
     let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
-    let mut ping = tokio::time::interval(ping_every);
-    ping.tick().await;
-    let mut nonce: u64 = 0;
-    let mut last_pong = Instant::now();
+    let mut liveness = Liveness::start(ping_every).await;
     loop {
         let out = tokio::select! {
             m = live.recv() => match m {
@@ -79,23 +77,16 @@ async fn session(socket: WebSocket, engine: Arc<UserEngine>, ping_every: Duratio
                 Err(RecvError::Closed) => break,
             },
             _ = heartbeat.tick() => vec![LiveMessage::Heartbeat { server_time_ms: now_ms() }],
-            _ = ping.tick() => {
-                if last_pong.elapsed() > ping_every * 2 {
+            ping = liveness.next_ping() => match ping {
+                Some(nonce) => vec![LiveMessage::Ping { nonce }],
+                None => {
                     info!("dropping stale dashboard (no pong)");
                     break;
                 }
-                nonce += 1;
-                vec![LiveMessage::Ping { nonce }]
-            }
-            incoming = rx.next() => match incoming {
-                Some(Ok(Message::Text(t))) => {
-                    if let Ok(ClientMessage::Pong { .. }) = serde_json::from_str(t.as_str()) {
-                        last_pong = Instant::now();
-                    }
-                    continue;
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => continue,
+            },
+            incoming = rx.next() => match liveness.on_frame(incoming) {
+                Incoming::Continue => continue,
+                Incoming::Closed => break,
             },
         };
         for m in &out {

@@ -4,5 +4,6 @@ pub mod account;
 pub mod analysis;
 pub mod api;
 pub mod live;
+pub mod liveness;
 pub mod oi_ws;
 pub mod options;

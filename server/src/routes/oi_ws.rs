@@ -4,6 +4,7 @@
 //! it is published (every 2 s per underlying), with a new `tracking` message first whenever the set
 //! changes. Pings and the drop of silent clients work as on `/ws/live`.
 
+use crate::routes::liveness::{Incoming, Liveness};
 use crate::routes::options::engine;
 use crate::state::AppState;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -12,9 +13,8 @@ use axum::response::{IntoResponse, Response};
 use engine::{OiTracker, UserEngine};
 use futures_util::{SinkExt, StreamExt};
 use model::options::OiMessage;
-use model::ClientMessage;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{debug, info, info_span, Instrument};
 
@@ -56,10 +56,7 @@ async fn session(socket: WebSocket, engine: Arc<UserEngine>, ping_every: Duratio
             return;
         }
     }
-    let mut ping = tokio::time::interval(ping_every);
-    ping.tick().await;
-    let mut nonce: u64 = 0;
-    let mut last_pong = Instant::now();
+    let mut liveness = Liveness::start(ping_every).await;
     loop {
         let out = tokio::select! {
             m = summaries.recv() => match m {
@@ -79,23 +76,16 @@ async fn session(socket: WebSocket, engine: Arc<UserEngine>, ping_every: Duratio
                 }
                 Err(RecvError::Closed) => break,
             },
-            _ = ping.tick() => {
-                if last_pong.elapsed() > ping_every * 2 {
+            ping = liveness.next_ping() => match ping {
+                Some(nonce) => vec![OiMessage::Ping { nonce }],
+                None => {
                     info!("dropping stale OI client (no pong)");
                     break;
                 }
-                nonce += 1;
-                vec![OiMessage::Ping { nonce }]
-            }
-            incoming = rx.next() => match incoming {
-                Some(Ok(Message::Text(t))) => {
-                    if let Ok(ClientMessage::Pong { .. }) = serde_json::from_str(t.as_str()) {
-                        last_pong = Instant::now();
-                    }
-                    continue;
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => continue,
+            },
+            incoming = rx.next() => match liveness.on_frame(incoming) {
+                Incoming::Continue => continue,
+                Incoming::Closed => break,
             },
         };
         for m in &out {
