@@ -151,6 +151,11 @@ impl LiveFeed {
                 serde_json::to_string(&ClientMessage::Pong { nonce }).ok()
             }
             LiveMessage::Heartbeat { .. } => None,
+            // Trading events: the trading pages subscribe to these (see `trading_feed`).
+            LiveMessage::Signal { .. }
+            | LiveMessage::Order { .. }
+            | LiveMessage::Position { .. }
+            | LiveMessage::KillSwitch { .. } => None,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod live;
 pub mod options;
 pub mod status;
 pub mod tick;
+pub mod trading;
 
 pub use instrument::{Exchange, InstrumentToken, Segment, WatchInstrument, WatchRow};
 pub use live::{ClientMessage, LiveMessage};

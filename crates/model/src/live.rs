@@ -2,6 +2,7 @@
 
 use crate::status::TickerState;
 use crate::tick::Tick;
+use crate::trading::{KillSwitchState, OrderRecord, PositionRow, SignalEvent};
 use serde::{Deserialize, Serialize};
 
 /// Server → browser.
@@ -19,6 +20,14 @@ pub enum LiveMessage {
     Ticker { ticker: TickerState },
     /// Liveness probe; the browser must answer with [`ClientMessage::Pong`] carrying the same nonce.
     Ping { nonce: u64 },
+    /// A strategy fired (with the risk manager's verdict).
+    Signal { signal: SignalEvent },
+    /// An order the engine placed changed (placed, filled in part or whole, cancelled, rejected).
+    Order { order: OrderRecord },
+    /// A position the engine holds changed.
+    Position { position: PositionRow },
+    /// The kill switch fired or was reset.
+    KillSwitch { kill_switch: KillSwitchState },
 }
 
 /// Browser → server.
