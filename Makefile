@@ -25,3 +25,4 @@ bench:
 	cargo bench -p kite-sim --bench stream
 	cargo bench -p engine --bench scanner
 	cargo bench -p engine --bench backtest
+	cargo bench -p engine --bench signal_latency

@@ -134,8 +134,93 @@ pub fn strikes_around_atm(summary: &OiSummary, width: usize) -> &[model::options
     &strikes[from..to]
 }
 
+/// One series over time for a line or area chart (cumulative P&L, equity, drawdown): a label per
+/// point for the x axis and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curve {
+    pub labels: Vec<String>,
+    pub values: Vec<f64>,
+}
+
+impl Curve {
+    /// Pairs labels with values; extra entries on either side are dropped.
+    pub fn new(labels: Vec<String>, values: Vec<f64>) -> Self {
+        let n = labels.len().min(values.len());
+        let (mut labels, mut values) = (labels, values);
+        labels.truncate(n);
+        values.truncate(n);
+        Self { labels, values }
+    }
+
+    /// The journal's cumulative net P&L, labelled with the fill's IST date and time.
+    pub fn from_cumulative(points: &[(u64, f64)]) -> Self {
+        Self::new(
+            points
+                .iter()
+                .map(|(ms, _)| crate::trading_feed::ist_time(*ms))
+                .collect(),
+            points.iter().map(|(_, v)| *v).collect(),
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Value axis range: always includes zero (P&L and drawdown read against it), with air.
+    pub fn range(&self) -> (f64, f64) {
+        let (lo, hi) = self
+            .values
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+        if !lo.is_finite() {
+            return (0.0, 1.0);
+        }
+        padded(lo.min(0.0), hi.max(0.0))
+    }
+
+    /// Like [`range`](Self::range) but without forcing zero in: an equity curve far above zero
+    /// would otherwise be a flat line at the top.
+    pub fn tight_range(&self) -> (f64, f64) {
+        let (lo, hi) = self
+            .values
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+        padded(lo, hi)
+    }
+}
+
+/// A value-axis label precise enough for the axis' span: paise for a few rupees of P&L, whole
+/// numbers for thousands, lakh/crore beyond.
+pub fn axis_label(v: f64, span: f64) -> String {
+    let text = if span < 10.0 {
+        format!("{v:.2}")
+    } else if span < 100_000.0 {
+        format!("{v:.0}")
+    } else {
+        crate::format::compact(v)
+    };
+    // A value that rounds to zero reads as zero, not "-0.00".
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| matches!(c, '0' | '.' | ',')) => rest.to_string(),
+        _ => text,
+    }
+}
+
 #[cfg(feature = "hydrate")]
-pub use draw::{draw_oi, draw_study};
+pub use draw::{draw_line, draw_oi, draw_study};
 
 #[cfg(feature = "hydrate")]
 mod draw {
@@ -422,6 +507,88 @@ mod draw {
         root.present().map_err(err)?;
         Ok(())
     }
+
+    /// One series as a line (`fill` = shaded down to zero, for drawdown), titled, with its first and
+    /// last labels and a few between on the x axis.
+    pub fn draw_line(
+        canvas: &HtmlCanvasElement,
+        series: &Curve,
+        title: &str,
+        color: (u8, u8, u8),
+        fill: bool,
+        include_zero: bool,
+    ) -> DrawResult {
+        let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d context")?;
+        let root = backend.into_drawing_area();
+        root.fill(&BG).map_err(err)?;
+        if series.is_empty() {
+            return Ok(());
+        }
+        let color = RGBColor(color.0, color.1, color.2);
+        let (lo, hi) = if include_zero {
+            series.range()
+        } else {
+            series.tight_range()
+        };
+        // A single point still gets a non-empty x range.
+        let n = series.len().max(2);
+        let labels = series.labels.clone();
+        let span = hi - lo;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(8)
+            // Room for the last x label, which is centred on the right edge.
+            .margin_right(48)
+            .caption(title, ("sans-serif", 14).into_font().color(&TEXT))
+            .y_label_area_size(80)
+            .x_label_area_size(28)
+            .build_cartesian_2d(0..n - 1, lo..hi)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .light_line_style(LIGHT_GRID)
+            .bold_line_style(GRID)
+            .axis_style(GRID)
+            .label_style(("sans-serif", 11).into_font().color(&TEXT))
+            .x_labels(5)
+            .x_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
+            .y_labels(6)
+            .y_label_formatter(&|v| axis_label(*v, span))
+            .draw()
+            .map_err(err)?;
+        let points: Vec<(usize, f64)> = series
+            .values
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_finite())
+            .map(|(i, v)| (i, *v))
+            .collect();
+        if fill {
+            chart
+                .draw_series(AreaSeries::new(points.clone(), 0.0, color.mix(0.3)))
+                .map_err(err)?;
+        }
+        if points.len() == 1 {
+            chart
+                .draw_series(std::iter::once(Circle::new(points[0], 3, color.filled())))
+                .map_err(err)?;
+        }
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                points,
+                color.stroke_width(2),
+            )))
+            .map_err(err)?;
+        if include_zero && lo < 0.0 && hi > 0.0 {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(0, 0.0), (n - 1, 0.0)],
+                    TEXT.mix(0.6),
+                )))
+                .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -514,5 +681,39 @@ mod tests {
             ..summary
         };
         assert_eq!(strikes_around_atm(&none, 3).len(), 60);
+    }
+
+    #[test]
+    fn line_series_ranges_and_labels() {
+        let s = Curve::new(vec!["a".into(), "b".into(), "c".into()], vec![5.0, 10.0]);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s.labels, vec!["a".to_string(), "b".to_string()]);
+        // Zero is kept in view for P&L; the tight range hugs the data.
+        let (lo, hi) = s.range();
+        assert!(lo < 0.0 && hi > 10.0, "{lo} {hi}");
+        let (lo, hi) = s.tight_range();
+        assert!(lo > 4.0 && lo < 5.0 && hi > 10.0 && hi < 11.0, "{lo} {hi}");
+        let dd = Curve::new(vec!["x".into(), "y".into()], vec![0.0, -12.5]);
+        let (lo, hi) = dd.range();
+        assert!(lo < -12.5 && hi >= 0.0);
+        let empty = Curve::new(vec![], vec![]);
+        assert!(empty.is_empty());
+        assert_eq!(empty.range(), (0.0, 1.0));
+        assert_eq!(empty.tight_range(), (0.0, 1.0));
+        let nan = Curve::new(vec!["x".into()], vec![f64::NAN]);
+        assert_eq!(nan.range(), (0.0, 1.0));
+        let cum = Curve::from_cumulative(&[(1_795_860_000_000, -40.0), (1_795_860_060_000, 15.5)]);
+        assert_eq!(cum.values, vec![-40.0, 15.5]);
+        assert_eq!(cum.labels[1], "28 Nov 15:31:00");
+    }
+
+    #[test]
+    fn axis_labels_keep_small_spans_readable() {
+        assert_eq!(axis_label(-0.27, 1.5), "-0.27");
+        assert_eq!(axis_label(1234.4, 5_000.0), "1234");
+        assert_eq!(axis_label(1_000_000.0, 600_000.0), "10.00L");
+        assert_eq!(axis_label(-0.001, 1.0), "0.00");
+        assert_eq!(axis_label(-0.4, 100.0), "0");
+        assert_eq!(axis_label(-12.0, 100.0), "-12");
     }
 }

@@ -3,12 +3,14 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod api_trading;
 pub mod charts;
 pub mod components;
 pub mod format;
 pub mod live;
 pub mod oi_feed;
 pub mod pages;
+pub mod trading_feed;
 pub mod ws;
 
 use leptos::prelude::*;
@@ -61,6 +63,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("profile") view=pages::profile::ProfilePage/>
                     <Route path=StaticSegment("analysis") view=pages::analysis::AnalysisPage/>
                     <Route path=StaticSegment("options") view=pages::options::OptionsPage/>
+                    <Route path=StaticSegment("strategies") view=pages::strategies::StrategiesPage/>
+                    <Route path=StaticSegment("signals") view=pages::signals::SignalsPage/>
+                    <Route path=StaticSegment("risk") view=pages::risk::RiskPage/>
+                    <Route path=StaticSegment("journal") view=pages::journal::JournalPage/>
+                    <Route path=StaticSegment("backtest") view=pages::backtest::BacktestPage/>
                 </Routes>
             </main>
             <components::status_bar::StatusBar/>

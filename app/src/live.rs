@@ -98,6 +98,8 @@ pub struct LiveFeed {
     /// counted rather than owned by a component, so a page can come and go without breaking the feed.
     rows: StoredValue<HashMap<InstrumentToken, ArcRwSignal<Option<Tick>>>>,
     pub ticks_seen: RwSignal<u64>,
+    /// Signals, orders, positions and the kill switch for the trading pages.
+    pub trading: crate::trading_feed::TradingFeed,
 }
 
 impl Default for LiveFeed {
@@ -113,6 +115,7 @@ impl LiveFeed {
             ticker: RwSignal::new(None),
             rows: StoredValue::new(HashMap::new()),
             ticks_seen: RwSignal::new(0),
+            trading: crate::trading_feed::TradingFeed::new(),
         }
     }
 
@@ -151,11 +154,14 @@ impl LiveFeed {
                 serde_json::to_string(&ClientMessage::Pong { nonce }).ok()
             }
             LiveMessage::Heartbeat { .. } => None,
-            // Trading events: the trading pages subscribe to these (see `trading_feed`).
-            LiveMessage::Signal { .. }
+            // Trading events: the trading pages read these (see `trading_feed`).
+            trading @ (LiveMessage::Signal { .. }
             | LiveMessage::Order { .. }
             | LiveMessage::Position { .. }
-            | LiveMessage::KillSwitch { .. } => None,
+            | LiveMessage::KillSwitch { .. }) => {
+                self.trading.apply(trading);
+                None
+            }
         }
     }
 
@@ -215,5 +221,22 @@ mod tests {
             assert!((5_000..=10_000).contains(&d9), "{d9}");
         }
         assert_ne!(retry_delay_ms(3, 1), retry_delay_ms(3, 2));
+    }
+
+    #[test]
+    fn trading_messages_reach_the_trading_feed() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let feed = LiveFeed::new();
+            let text = r#"{"type":"position","position":{"exchange":"NSE","tradingsymbol":"INFY","product":"MIS","quantity":-5,"average_price":1500.0,"last_price":1490.0,"realised":0.0,"unrealised":50.0}}"#;
+            assert_eq!(feed.on_message(text), None);
+            let positions = feed.trading.positions.get_untracked();
+            assert_eq!(positions.len(), 1);
+            assert_eq!(positions[0].quantity, -5);
+            assert_eq!(feed.trading.events.get_untracked(), 1);
+            // Ticks do not count as trading events.
+            feed.on_message(r#"{"type":"heartbeat","server_time_ms":1}"#);
+            assert_eq!(feed.trading.events.get_untracked(), 1);
+        });
     }
 }

@@ -147,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::account::router())
         .merge(routes::options::router())
         .merge(routes::analysis::router())
+        .merge(routes::trading::router())
         .route(
             "/api/{*rest}",
             get(routes::api::not_found).post(routes::api::not_found),

@@ -14,6 +14,11 @@ pub fn Header() -> impl IntoView {
                 <A href="/" exact=true>"Market Watch"</A>
                 <A href="/options">"Options"</A>
                 <A href="/analysis">"Analysis"</A>
+                <A href="/strategies">"Strategies"</A>
+                <A href="/signals">"Signals"</A>
+                <A href="/risk">"Risk"</A>
+                <A href="/journal">"Journal"</A>
+                <A href="/backtest">"Backtest"</A>
                 <A href="/orders">"Orders"</A>
                 <A href="/positions">"Positions"</A>
                 <A href="/holdings">"Holdings"</A>

@@ -8,3 +8,10 @@ pub mod options;
 pub mod orders;
 pub mod positions;
 pub mod profile;
+
+// Trading (issue #7).
+pub mod backtest;
+pub mod journal;
+pub mod risk;
+pub mod signals;
+pub mod strategies;

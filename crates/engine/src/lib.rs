@@ -2,20 +2,23 @@
 //!
 //! An engine keeps the market watch fed from its user's ticker and fans ticks out to that user's
 //! dashboards; it builds option chains, tracks open interest and runs the stock scanner over a
-//! candle cache in the engine's database. Strategies, risk and execution hang off the same engine
-//! later.
+//! candle cache in the engine's database; and it trades: strategies, risk manager, execution
+//! engine, journal and kill switch ([`trading`]).
 #![forbid(unsafe_code)]
 
 pub mod backtest;
 pub mod db;
 pub mod error;
+pub mod execution;
 pub mod hub;
 pub mod instruments;
 pub mod journal;
 pub mod market_watch;
 pub mod options;
+pub mod risk;
 pub mod scanner;
 pub mod strategy;
+pub mod trading;
 pub mod user_engine;
 
 pub use db::{Db, DbError};

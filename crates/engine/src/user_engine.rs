@@ -8,6 +8,7 @@ use crate::instruments::InstrumentStore;
 use crate::market_watch::MarketWatch;
 use crate::options::{ChainSource, OiBase, OiTracker, DEFAULT_RATE};
 use crate::scanner::Scanner;
+use crate::trading::{TradingConfig, TradingService};
 use kite::ticker::Credentials;
 use kite::{KiteClient, KiteError, TickerClient, TickerConfig, TickerEvent, TickerHandle};
 use model::options::{OptionChain, Underlying};
@@ -28,6 +29,8 @@ pub struct AnalyticsConfig {
     pub rate: f64,
     /// NSE symbols the scanner scans; default the NIFTY 50.
     pub universe: Vec<String>,
+    /// Live trading: execution, option-structure cadence, kill switch wait.
+    pub trading: TradingConfig,
 }
 
 impl Default for AnalyticsConfig {
@@ -35,6 +38,7 @@ impl Default for AnalyticsConfig {
         Self {
             rate: DEFAULT_RATE,
             universe: crate::scanner::universe::nifty_50(),
+            trading: TradingConfig::default(),
         }
     }
 }
@@ -50,6 +54,7 @@ pub struct UserEngine {
     chains: ChainSource,
     oi: OiTracker,
     scanner: Scanner,
+    trading: Arc<TradingService>,
 }
 
 impl UserEngine {
@@ -93,7 +98,17 @@ impl UserEngine {
             config.rate,
         );
         let oi = OiTracker::new(chains.clone(), handle.clone());
-        let scanner = Scanner::new(kite.clone(), db.candles(), dumps, config.universe);
+        let scanner = Scanner::new(kite.clone(), db.candles(), dumps.clone(), config.universe);
+        let trading = TradingService::new(
+            user.clone(),
+            kite.clone(),
+            handle.clone(),
+            dumps,
+            chains.clone(),
+            db.clone(),
+            live.clone(),
+            config.trading,
+        );
         let engine = Arc::new(Self {
             user: user.clone(),
             kite,
@@ -105,6 +120,7 @@ impl UserEngine {
             chains,
             oi,
             scanner,
+            trading,
         });
         let e = Arc::downgrade(&engine);
         tokio::spawn(
@@ -149,6 +165,11 @@ impl UserEngine {
 
     pub fn scanner(&self) -> &Scanner {
         &self.scanner
+    }
+
+    /// Live trading: strategies, risk, execution, journal, kill switch, backtests.
+    pub fn trading(&self) -> &Arc<TradingService> {
+        &self.trading
     }
 
     /// Finishes a Kite login: exchanges the request token for a session and hands the new access
@@ -210,6 +231,7 @@ impl UserEngine {
                 // would flood the dashboards' live channel. Index ticks feed both.
                 for t in &ticks {
                     self.oi.on_tick(t);
+                    self.trading.on_tick(t);
                 }
                 let merged: Vec<Tick> = {
                     let mut w = self.watch.write().unwrap_or_else(|p| p.into_inner());
@@ -224,10 +246,19 @@ impl UserEngine {
                 }
             }
             TickerEvent::State(ticker) => {
+                if ticker == TickerState::Connected {
+                    // Postbacks may have been missed while disconnected.
+                    let t = self.trading.clone();
+                    tokio::spawn(async move { t.on_reconnect().await });
+                }
                 let _ = self.live.send(LiveMessage::Ticker { ticker });
             }
             TickerEvent::Error(e) => warn!(error = %e, "ticker error"),
-            TickerEvent::Order(_) | TickerEvent::Notice(_) => {}
+            TickerEvent::Order(data) => {
+                let t = self.trading.clone();
+                tokio::spawn(async move { t.on_order_update(data).await });
+            }
+            TickerEvent::Notice(_) => {}
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Implied volatility over 1 million options spread across moneyness (0.7x-1.4x), expiry
 //! (1 day - 1 year), volatility (5%-150%), calls and puts. Prices are computed beforehand; the
-//! timed loop only solves. `batch` runs the same options through `implied_vols`, several at a
-//! time (a throughput figure, like py_vollib_vectorized's). ns/option = 1e9 / criterion's element throughput.
+//! timed loop only solves. `batch` runs the same options through `implied_vols`, a block at a
+//! time (a throughput figure, like py_vollib_vectorized's). ns/option = 1e9 / criterion's
+//! element throughput. The solver's start tables are built on the first call, in the warm-up.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use quant::options::{implied_vols, Contract, OptionKind, OptionsError};

@@ -7,3 +7,4 @@ pub mod live;
 pub mod liveness;
 pub mod oi_ws;
 pub mod options;
+pub mod trading;

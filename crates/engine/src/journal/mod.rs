@@ -1,10 +1,18 @@
 //! The trading journal: a user's strategies, orders, fills, signals, risk events and settings in the
 //! engine database. A [`Journal`] is bound to one user, so no query can reach another user's rows.
 
+mod export;
 mod fills;
 mod orders;
+mod pnl;
+mod risk_events;
+mod settings;
+mod signals;
+mod strategies;
 
 pub use orders::OrderUpdate;
+pub use pnl::{account, instrument_key, strategy_key, InstrumentPosition, PnlBook, MANUAL};
+pub use risk_events::RiskEvent;
 
 use crate::db::{Db, DbError};
 use crate::hub::UserId;
@@ -54,5 +62,7 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
+#[cfg(test)]
+mod report_tests;
 #[cfg(test)]
 mod tests;

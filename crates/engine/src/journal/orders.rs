@@ -123,7 +123,9 @@ impl Journal {
         tag: &str,
         u: &OrderUpdate,
     ) -> Result<Option<OrderRecord>, DbError> {
-        let mut tx = self.pool().begin().await?;
+        // IMMEDIATE: take the write lock before reading, so a concurrent writer makes this wait
+        // (busy timeout) instead of failing the upgrade from reader to writer with SQLITE_BUSY.
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM orders WHERE user_id = ? AND tag = ?"
         ))

@@ -1,5 +1,6 @@
 //! Why a strategy could not be built.
 
+use super::options::OptionError;
 use quant::indicators::IndicatorError;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -30,4 +31,7 @@ pub enum StrategyError {
     },
     #[error(transparent)]
     Indicator(#[from] IndicatorError),
+    /// An option structure could not be chosen from the chain, or a report came out of turn.
+    #[error(transparent)]
+    Option(#[from] OptionError),
 }

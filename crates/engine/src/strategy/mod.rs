@@ -7,10 +7,14 @@
 //!
 //! Strategies are built by name from `k=v` parameters through [`StrategySpec`], whose typed
 //! parameter structs validate themselves and (de)serialise with serde.
+//!
+//! Option structures (iron condor, straddle, ...) are not bar strategies: they pick a basket of
+//! legs from an option chain and manage it as one position; see [`options`].
 
 mod crossover;
 mod error;
 mod mean_reversion;
+pub mod options;
 mod params;
 mod registry;
 mod rsi;
@@ -22,8 +26,12 @@ pub use crossover::{
 };
 pub use error::StrategyError;
 pub use mean_reversion::{MeanReversion, MeanReversionParams};
+pub use options::{
+    Basket, BasketLeg, ExitReason, OptionAction, OptionError, OptionSpec, OptionStrategy,
+    OptionType, OPTION_STRATEGY_NAMES,
+};
 pub use params::Params;
-pub use registry::{StrategySpec, STRATEGY_NAMES};
+pub use registry::{family_of, strategy_kinds, StrategySpec, STRATEGY_NAMES};
 pub use rsi::{RsiParams, RsiStrategy};
 pub use vwap_breakout::{VwapBreakout, VwapBreakoutParams};
 

@@ -183,28 +183,65 @@ pub fn erfcx(x: f64) -> f64 {
 }
 
 /// [`erfcx`] for `x ≥ 0`, for the implied-volatility solver, which calls it twice per objective
-/// evaluation, always with non-negative arguments, on its critical path. On `(0.46875, 4]` the
-/// two degree-8 polynomials are evaluated by Estrin's scheme instead of Horner's: the same
-/// terms, all positive (so no cancellation, a few ulps either way), in about half the latency.
-/// Elsewhere it is Cody's evaluation as in [`erfcx`].
+/// evaluation, always with non-negative arguments, on its critical path.
+///
+/// On `[0, 4]` it has no branch: which of Cody's two approximations applies is random from
+/// one option to the next, and a mispredicted branch there throws away the out-of-order work
+/// on the following options. Both are written as a numerator and a denominator, the pair for
+/// `y`'s interval is selected with a bit mask, and one division finishes:
+/// * `[0, 0.46875]`: `erfcx = e^{y²}·(1 - y·P(y²)/Q(y²)) = e^{y²}·(Q - y·P)/Q`, with `e^{y²}`
+///   from a short series (no libm call);
+/// * `(0.46875, 4]`: the degree-8 rational, by Estrin's scheme (the same terms as Horner's,
+///   all positive, so no cancellation, in about half the latency).
+///
+/// Beyond 4 it is Cody's evaluation as in [`erfcx`], behind a branch that rarely flips.
 #[inline(always)]
 pub(crate) fn erfcx_nonneg(y: f64) -> f64 {
     debug_assert!(y >= 0.0 || y.is_nan());
-    if y > 0.46875 && y <= 4.0 {
-        let y2 = y * y;
-        let y4 = y2 * y2;
-        let y8 = y4 * y4;
-        // num = C8·y⁸ + C0·y⁷ + ... + C6·y + C7; den = y⁸ + D0·y⁷ + ... + D6·y + D7.
-        let num = ((C[7] + C[6] * y) + (C[5] + C[4] * y) * y2)
-            + ((C[3] + C[2] * y) + (C[1] + C[0] * y) * y2) * y4
-            + C[8] * y8;
-        let den = ((D[7] + D[6] * y) + (D[5] + D[4] * y) * y2)
-            + ((D[3] + D[2] * y) + (D[1] + D[0] * y) * y2) * y4
-            + y8;
-        num / den
-    } else {
-        calerf(y, Kind::Erfcx)
+    if y > 4.0 {
+        return calerf(y, Kind::Erfcx);
     }
+    let y2 = y * y;
+    // [0, 0.46875]: erf's rational in y², times the series for e^{y²} (y² ≤ 0.22 there; on
+    // the other interval these values are computed and dropped).
+    let p = (((A[4] * y2 + A[0]) * y2 + A[1]) * y2 + A[2]) * y2 + A[3];
+    let q = (((y2 + B[0]) * y2 + B[1]) * y2 + B[2]) * y2 + B[3];
+    let num_small = (q - y * p) * exp_small(y2);
+    // (0.46875, 4]: num = C8·y⁸ + C0·y⁷ + ... + C6·y + C7; den = y⁸ + D0·y⁷ + ... + D6·y + D7.
+    let y4 = y2 * y2;
+    let y8 = y4 * y4;
+    let num_mid = ((C[7] + C[6] * y) + (C[5] + C[4] * y) * y2)
+        + ((C[3] + C[2] * y) + (C[1] + C[0] * y) * y2) * y4
+        + C[8] * y8;
+    let den_mid = ((D[7] + D[6] * y) + (D[5] + D[4] * y) * y2)
+        + ((D[3] + D[2] * y) + (D[1] + D[0] * y) * y2) * y4
+        + y8;
+    let small = y <= 0.46875;
+    select(small, num_small, num_mid) / select(small, q, den_mid)
+}
+
+/// `if c { a } else { b }` through bit masks, so the compiler emits no branch.
+#[inline(always)]
+fn select(c: bool, a: f64, b: f64) -> f64 {
+    let mask = u64::from(c).wrapping_neg();
+    f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
+}
+
+/// `e^q` for `0 ≤ q ≤ 0.22` (q = y² with y ≤ 0.46875) by the Taylor series to `q¹²/12!`
+/// (remainder below 2e-19), evaluated by Estrin's scheme. Finite (and unused) up to q = 16.
+#[inline(always)]
+fn exp_small(q: f64) -> f64 {
+    let q2 = q * q;
+    let q4 = q2 * q2;
+    let q8 = q4 * q4;
+    let p01 = 1.0 + q;
+    let p23 = 0.5 + q * (1.0 / 6.0);
+    let p45 = 1.0 / 24.0 + q * (1.0 / 120.0);
+    let p67 = 1.0 / 720.0 + q * (1.0 / 5040.0);
+    let p89 = 1.0 / 40320.0 + q * (1.0 / 362_880.0);
+    let p1011 = 1.0 / 3_628_800.0 + q * (1.0 / 39_916_800.0);
+    let p12 = 1.0 / 479_001_600.0;
+    (p01 + q2 * p23) + q4 * (p45 + q2 * p67) + q8 * ((p89 + q2 * p1011) + q4 * p12)
 }
 
 #[cfg(test)]
@@ -224,5 +261,15 @@ mod tests {
         }
         assert!(worst <= 6.0 * f64::EPSILON, "worst relative gap {worst:e}");
         assert_eq!(erfcx_nonneg(30.0), erfcx(30.0));
+        // The series for e^{y²} on the small-argument path, against libm's exp.
+        let mut worst_exp = 0.0f64;
+        for i in 0..=100_000 {
+            let q = 0.46875f64.powi(2) * i as f64 / 100_000.0;
+            worst_exp = worst_exp.max((exp_small(q) / q.exp() - 1.0).abs());
+        }
+        assert!(
+            worst_exp <= 2.0 * f64::EPSILON,
+            "exp_small off by {worst_exp:e}"
+        );
     }
 }

@@ -133,17 +133,6 @@ impl Contract {
         self.validate()?;
         implied_vol::implied_vol(self, price)
     }
-
-    /// The forward `S·e^{(r-q)T}` and the discount factor `e^{-rT}`.
-    pub(crate) fn forward_and_discount(&self) -> (f64, f64) {
-        let df = (-self.rate * self.t).exp();
-        let spot_df = if self.div_yield == 0.0 {
-            self.spot
-        } else {
-            self.spot * (-self.div_yield * self.t).exp()
-        };
-        (spot_df / df, df)
-    }
 }
 
 #[inline]

@@ -13,8 +13,9 @@ mod black_scholes;
 pub mod chain;
 mod expiry;
 mod implied_vol;
+mod iv_start;
 
-pub use batch::{implied_vols, implied_vols_vec, LANES};
+pub use batch::{implied_vols, implied_vols_vec};
 pub use black_scholes::{Contract, Greeks};
 pub use expiry::{days_from_civil, expiry_unix, time_to_expiry, EXPIRY_SECS_UTC};
 pub use implied_vol::normalised_black;
