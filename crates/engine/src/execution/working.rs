@@ -114,7 +114,7 @@ impl Executor {
     }
 
     /// The margin calculator's requirement against the segment's available funds.
-    async fn check_margin(&self, req: &OrderRequest, price: f64) -> Result<(), ExecError> {
+    pub async fn check_margin(&self, req: &OrderRequest, price: f64) -> Result<(), ExecError> {
         let mo = MarginOrder {
             exchange: req.exchange,
             tradingsymbol: req.tradingsymbol.clone(),

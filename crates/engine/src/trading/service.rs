@@ -190,6 +190,13 @@ impl TradingService {
                     if let Err(e) = s.ready().await {
                         warn!(error = %e, "restoring the trading state failed");
                     }
+                    // Orders left working by a previous run (or placed while it was down) are
+                    // brought up to date before anything else trades.
+                    if s.kite.has_session() {
+                        if let Err(e) = s.executor.reconcile().await {
+                            warn!(error = %e, "reconciliation at start failed");
+                        }
+                    }
                 }
             }
             .instrument(span),
@@ -720,6 +727,35 @@ impl TradingService {
                 }
             }
         };
+        let mut req = order.map(|(side, quantity)| OrderRequest {
+            strategy_id: Some(config.id),
+            basket: None,
+            exchange: instrument.exchange,
+            tradingsymbol: instrument.tradingsymbol.clone(),
+            side,
+            quantity,
+            product: config.product,
+            limit: None,
+            tick_size: if instrument.tick_size > 0.0 {
+                instrument.tick_size
+            } else {
+                0.05
+            },
+        });
+        // The broker's margin calculator, for orders that add to a position, when the limits ask.
+        let mut verdict = verdict;
+        let check = lock(&self.risk).limits().check_margin;
+        if let Some(r) = req.as_ref().filter(|r| {
+            check && !super::intent::only_reduces(current, r.side, r.quantity)
+        }) {
+            if let Err(e) = self.executor.check_margin(r, s.price).await {
+                lock(&self.risk).release(&k, Some(config.id), r.side, r.quantity);
+                verdict = RiskVerdict::Rejected {
+                    reason: e.to_string(),
+                };
+                req = None;
+            }
+        }
         let mut event = SignalEvent {
             id: 0,
             ts_ms: now,
@@ -742,24 +778,10 @@ impl TradingService {
                 .await;
         }
         let _ = self.live.send(LiveMessage::Signal { signal: event });
-        let Some((side, quantity)) = order else {
+        let Some(req) = req else {
             return;
         };
-        let req = OrderRequest {
-            strategy_id: Some(config.id),
-            basket: None,
-            exchange: instrument.exchange,
-            tradingsymbol: instrument.tradingsymbol.clone(),
-            side,
-            quantity,
-            product: config.product,
-            limit: None,
-            tick_size: if instrument.tick_size > 0.0 {
-                instrument.tick_size
-            } else {
-                0.05
-            },
-        };
+        let (side, quantity) = (req.side, req.quantity);
         // The order works (chased, timed out) in its own task: the next signal is judged at once,
         // against the quantity this one reserved with the risk manager.
         let Some(me) = self.strong() else { return };
