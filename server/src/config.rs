@@ -30,6 +30,8 @@ pub enum Command {
     Greeks(crate::tools::GreeksArgs),
     /// Backtest a strategy over an OHLCV CSV (backtesting.py's conventions and statistics).
     Backtest(crate::tools::BacktestArgs),
+    /// Manage the registered Zerodha accounts (secrets are stored encrypted).
+    Users(crate::users_cli::UsersArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

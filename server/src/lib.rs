@@ -1,11 +1,13 @@
 //! The kite-agent server: hosts the engines, serves the dashboard, the REST API and the live sockets.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod config;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
 pub mod tools;
+pub mod users_cli;
 
 use anyhow::Context as _;
 use app::{shell, App};

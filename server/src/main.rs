@@ -22,6 +22,9 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Indicators(args)) => offline(server::tools::indicators(&args)),
         Some(Command::Greeks(args)) => offline(server::tools::greeks(&args)),
         Some(Command::Backtest(args)) => offline(server::tools::backtest(&args)),
+        Some(Command::Users(args)) => {
+            offline(server::users_cli::run(args, &mut std::io::stdout()).await)
+        }
         None => run(cli.run).await,
     }
 }

@@ -1,6 +1,6 @@
 //! Signal-to-order latency of the live engine, against the sandbox on loopback.
 //!
-//! A strategy emits a signal on every Nth tick (alternating buy and sell of one share, so the
+//! A strategy emits a signal on a tick at most every 400 ms (alternating buy and sell of one share, so the
 //! position stays small); the time is taken when the signal leaves the strategy's thread and
 //! again when the dashboard channel reports the order as accepted by the broker (`Open` or later).
 //! In between: the signal queue, the risk check, journalling the signal and the order (SQLite,
@@ -21,11 +21,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const SIGNALS: usize = 300;
+const SIGNALS: usize = 100;
+/// One signal per this interval at most: Kite allows 10 placements a second, and a queue of
+/// signals waiting for the rate limiter would measure the queue, not the engine.
+const SPACING: Duration = Duration::from_millis(400);
 
 struct Pulse {
-    every: u32,
-    seen: u32,
+    last: Option<Instant>,
     long: bool,
     sent: Arc<Mutex<Vec<Instant>>>,
 }
@@ -41,10 +43,10 @@ impl Strategy for Pulse {
         None
     }
     fn on_tick(&mut self, _tick: &model::Tick) -> Option<Signal> {
-        self.seen += 1;
-        if !self.seen.is_multiple_of(self.every) {
+        if self.last.is_some_and(|t| t.elapsed() < SPACING) {
             return None;
         }
+        self.last = Some(Instant::now());
         let mut sent = self.sent.lock().unwrap();
         if sent.len() >= SIGNALS {
             return None;
@@ -109,7 +111,7 @@ async fn main() {
 
     // The REST placement round trip alone, same client, same sandbox.
     let mut rest = Vec::new();
-    for i in 0..100 {
+    for i in 0..50 {
         let side = if i % 2 == 0 {
             TransactionType::Buy
         } else {
@@ -123,6 +125,8 @@ async fn main() {
             1,
             Product::Mis,
         );
+        // Spaced like the signals, so the client's rate limiter never holds a call back.
+        tokio::time::sleep(SPACING).await;
         let t = Instant::now();
         kite.place_order(&p).await.unwrap();
         rest.push(t.elapsed());
@@ -135,8 +139,7 @@ async fn main() {
         .add_custom_strategy(
             "NSE:INFY",
             Box::new(Pulse {
-                every: 3,
-                seen: 0,
+                last: None,
                 long: false,
                 sent: sent.clone(),
             }),

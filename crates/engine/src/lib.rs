@@ -20,6 +20,7 @@ pub mod scanner;
 pub mod strategy;
 pub mod trading;
 pub mod user_engine;
+pub mod users;
 
 pub use db::{Db, DbError};
 pub use error::EngineError;

@@ -1,6 +1,8 @@
 //! The batch implied-vol path (`implied_vols`) against the scalar solver
-//! (`Contract::implied_vol`): the same value, bit for bit, or the same error, for every option,
-//! on the benchmark's mix and at the edges.
+//! (`Contract::implied_vol`): the same value to 1e-13 relative, or the same error, for every
+//! option, on the benchmark's mix and at the edges. (Not bit for bit: the batch's vectorised
+//! step takes its logarithm from `quant::math::ln`, the scalar solver from libm; the two differ
+//! by an ulp for a few percent of the arguments.)
 
 use quant::options::{implied_vols, implied_vols_vec, Contract, OptionKind, OptionsError};
 
@@ -38,17 +40,20 @@ fn bench_mix(n: usize, seed: u64) -> (Vec<Contract>, Vec<f64>, Vec<f64>) {
     (contracts, prices, vols)
 }
 
-fn assert_same_as_scalar(contracts: &[Contract], prices: &[f64]) -> Vec<Result<f64, OptionsError>> {
+fn assert_agrees_with_scalar(
+    contracts: &[Contract],
+    prices: &[f64],
+) -> Vec<Result<f64, OptionsError>> {
     let batch = implied_vols_vec(contracts, prices).unwrap();
     assert_eq!(batch.len(), contracts.len());
     for (i, ((c, &p), b)) in contracts.iter().zip(prices).zip(&batch).enumerate() {
         let scalar = c.implied_vol(p);
         match (&scalar, b) {
-            // Bit for bit (the batch runs the scalar arithmetic), which is stronger than the
-            // 1e-13 relative the batch promises.
-            (Ok(s), Ok(v)) => assert_eq!(
-                s.to_bits(),
-                v.to_bits(),
+            // Every option, whether or not its price pins the vol (the batch starts where the
+            // scalar solver starts and runs the same iteration; only the first step's
+            // logarithm may differ by an ulp).
+            (Ok(s), Ok(v)) => assert!(
+                s.to_bits() == v.to_bits() || (s - v).abs() <= 1e-13 * s.abs(),
                 "option {i} {c:?} at {p}: scalar {s}, batch {v}"
             ),
             // Errors as printed: an error carrying a NaN price is not == to itself.
@@ -63,9 +68,9 @@ fn assert_same_as_scalar(contracts: &[Contract], prices: &[f64]) -> Vec<Result<f
 }
 
 #[test]
-fn equals_scalar_on_100k_bench_options() {
+fn agrees_with_scalar_on_100k_bench_options() {
     let (contracts, prices, vols) = bench_mix(100_000, 0x2545_F491_4F6C_DD1D);
-    let batch = assert_same_as_scalar(&contracts, &prices);
+    let batch = assert_agrees_with_scalar(&contracts, &prices);
     // And it is the right answer: where the price carries the vol (the bench's rule), the vol
     // comes back.
     let mut checked = 0;
@@ -83,10 +88,10 @@ fn equals_scalar_on_100k_bench_options() {
 /// Short lengths and lengths around the internal block size (1024), where block boundaries
 /// are.
 #[test]
-fn equals_scalar_at_short_lengths_and_block_boundaries() {
+fn agrees_with_scalar_at_short_lengths_and_block_boundaries() {
     for n in [0, 1, 2, 3, 4, 5, 1023, 1024, 1025, 2 * 1024 + 3] {
         let (contracts, prices, _) = bench_mix(n, 0x9E37_79B9_7F4A_7C15 ^ n as u64);
-        assert_same_as_scalar(&contracts, &prices);
+        assert_agrees_with_scalar(&contracts, &prices);
     }
 }
 
@@ -167,7 +172,7 @@ fn edge_cases_get_the_scalar_answer_in_place() {
         cases.push((Contract::new(kind, 100.0, 100.0, 1e-12, 0.0), 1e-9));
     }
     let (contracts, prices): (Vec<Contract>, Vec<f64>) = cases.into_iter().unzip();
-    let batch = assert_same_as_scalar(&contracts, &prices);
+    let batch = assert_agrees_with_scalar(&contracts, &prices);
     // Not all the same kind of answer: the cases above do reach every outcome.
     let errors =
         |f: fn(&OptionsError) -> bool| batch.iter().filter(|r| matches!(r, Err(e) if f(e))).count();

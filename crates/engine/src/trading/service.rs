@@ -745,9 +745,10 @@ impl TradingService {
         // The broker's margin calculator, for orders that add to a position, when the limits ask.
         let mut verdict = verdict;
         let check = lock(&self.risk).limits().check_margin;
-        if let Some(r) = req.as_ref().filter(|r| {
-            check && !super::intent::only_reduces(current, r.side, r.quantity)
-        }) {
+        if let Some(r) = req
+            .as_ref()
+            .filter(|r| check && !super::intent::only_reduces(current, r.side, r.quantity))
+        {
             if let Err(e) = self.executor.check_margin(r, s.price).await {
                 lock(&self.risk).release(&k, Some(config.id), r.side, r.quantity);
                 verdict = RiskVerdict::Rejected {

@@ -201,6 +201,14 @@ pub(crate) fn erfcx_nonneg(y: f64) -> f64 {
     if y > 4.0 {
         return calerf(y, Kind::Erfcx);
     }
+    erfcx_upto4(y)
+}
+
+/// [`erfcx_nonneg`]'s evaluation on `[0, 4]`, without any branch (so a loop of it
+/// vectorises); meaningless beyond 4, where the caller must use [`erfcx_nonneg`] (which gives
+/// bit for bit this value on `[0, 4]`).
+#[inline(always)]
+pub(crate) fn erfcx_upto4(y: f64) -> f64 {
     let y2 = y * y;
     // [0, 0.46875]: erf's rational in y², times the series for e^{y²} (y² ≤ 0.22 there; on
     // the other interval these values are computed and dropped).

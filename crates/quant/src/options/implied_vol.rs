@@ -19,15 +19,16 @@
 //! `exp` and one `ln` to normalise, the inflexion point's `erfcx`, the table lookup) plus the
 //! objective evaluations (two `erfcx` and one `ln` each); the loop stops as soon as Newton's
 //! step shows the next step lands at full precision, without an extra confirming evaluation.
-//! For many options at once, [`super::implied_vols`] runs these same functions (hence the same
-//! results, bit for bit) a block at a time, for throughput.
+//! For many options at once, [`super::implied_vols`] runs these same functions a block at a
+//! time, for throughput, with the first step's logarithm vectorised (the results agree to a
+//! few ulps).
 //!
 //! The price must carry the information: where vega is tiny relative to the price (very deep
 //! in- or out-of-the-money, or near expiry), many volatilities round to the same price and the
 //! answer is only as good as the price's last digits.
 
 use super::{iv_start, Contract, OptionKind, OptionsError};
-use crate::math::{erfcx, erfcx_nonneg, norm_inv_cdf};
+use crate::math::{erfcx, erfcx_nonneg, erfcx_upto4, ln, norm_inv_cdf};
 
 const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
 /// √(2/π).
@@ -111,6 +112,41 @@ impl Target {
 /// the step's own quotient) besides the two inside `erfcx`.
 #[inline(always)]
 pub(crate) fn householder(branch: Branch, x: f64, s: f64, target: Target) -> Step {
+    householder_with(branch, x, s, target, erfcx_nonneg, f64::ln)
+}
+
+/// [`householder`] without a branch or a call, for the batch solver's vectorised pass: `erfcx`
+/// by its `[0, 4]` evaluation and the logarithm by [`crate::math::ln`]. Also says whether an
+/// `erfcx` argument was beyond 4 (then the value is meaningless and the caller must use
+/// [`householder`]; rare on real chains: only very short-dated options far from the money).
+#[inline(always)]
+pub(crate) fn householder_lane(branch: Branch, x: f64, s: f64, target: Target) -> (Step, bool) {
+    let inv_s = 1.0 / s;
+    let t = 0.5 * s;
+    let h = x * inv_s;
+    let a1 = (h + t) * FRAC_1_SQRT_2;
+    let a2 = (t - h) * FRAC_1_SQRT_2;
+    let first = match branch {
+        Branch::Lower => -a1,
+        Branch::Upper => a1,
+    };
+    let beyond = (first > 4.0) | (a2 > 4.0);
+    (
+        householder_with(branch, x, s, target, erfcx_upto4, ln),
+        beyond,
+    )
+}
+
+/// The Householder step with the given `erfcx` (for arguments ≥ 0) and logarithm.
+#[inline(always)]
+fn householder_with(
+    branch: Branch,
+    x: f64,
+    s: f64,
+    target: Target,
+    erfcx_pos: impl Fn(f64) -> f64,
+    log: impl Fn(f64) -> f64,
+) -> Step {
     let inv_s = 1.0 / s;
     let h = x * inv_s;
     let t = 0.5 * s;
@@ -120,11 +156,11 @@ pub(crate) fn householder(branch: Branch, x: f64, s: f64, target: Target) -> Ste
     // r = (d/ds) of that logarithm = ±√(2/π)/Σ. Both erfcx arguments are ≥ 0 on their branch
     // (h + t < 0 below the inflexion point, > 0 above it).
     let (sum, sign) = match branch {
-        Branch::Lower => (erfcx_nonneg(-a1) - erfcx_nonneg(a2), 1.0),
-        Branch::Upper => (erfcx_nonneg(a1) + erfcx_nonneg(a2), -1.0),
+        Branch::Lower => (erfcx_pos(-a1) - erfcx_pos(a2), 1.0),
+        Branch::Upper => (erfcx_pos(a1) + erfcx_pos(a2), -1.0),
     };
     let r = sign * SQRT_2_OVER_PI / sum;
-    let g = -0.5 * (h * h + t * t) + (target.half_inv * sum).ln() - target.ln_offset;
+    let g = -0.5 * (h * h + t * t) + log(target.half_inv * sum) - target.ln_offset;
     // b''/b' = A and b'''/b' = A² + A' (b' = e^{-(h²+t²)/2}/√(2π)).
     let h2_over_s = h * h * inv_s;
     let a = h2_over_s - 0.5 * t;

@@ -49,7 +49,7 @@ const NB: usize = 257;
 /// of `b_c` the caller recomputes `b_c` exactly before choosing the objective.
 pub(crate) const B_C_TOL: f64 = 1e-9;
 
-struct Tables {
+pub(crate) struct Tables {
     /// `s / (s_c·v)` at `(ξ_i, v_j)`, row-major in `ξ`.
     lower: Box<[f32]>,
     /// `s` at `(ξ_i, η_j)`, row-major in `ξ`.
@@ -62,7 +62,7 @@ struct Tables {
 
 static TABLES: OnceLock<Tables> = OnceLock::new();
 
-fn tables() -> &'static Tables {
+pub(crate) fn tables() -> &'static Tables {
     TABLES.get_or_init(build)
 }
 
@@ -153,39 +153,75 @@ fn solve_ln(branch: Branch, x: f64, target_ln: f64, b_max: f64, inf: &Inflexion)
     iterate(branch, x, st).0
 }
 
+/// Where an option falls in its objective's table: the fractional node position `(p, q)`,
+/// the factor the interpolated value is multiplied by (`s_c·v` below the inflexion point, 1
+/// above it) and whether it is inside the table. Computed without a branch, so the batch
+/// solver computes it for two options per SSE2 instruction, with its own logarithm.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Coords {
+    pub(crate) p: f64,
+    pub(crate) q: f64,
+    pub(crate) scale: f64,
+    pub(crate) inside: bool,
+}
+
+/// The lower table's coordinates of `(x, β)` (`x < 0`, `β ≤ b_c`), with the logarithm `log`.
+#[inline(always)]
+pub(crate) fn lower_coords(
+    x: f64,
+    beta: f64,
+    s_c: f64,
+    b_c: f64,
+    log: impl Fn(f64) -> f64,
+) -> Coords {
+    let xi = s_c * std::f64::consts::FRAC_1_SQRT_2;
+    let v = ((0.5 * x - log(b_c)) / (0.5 * x - log(beta))).sqrt();
+    Coords {
+        p: xi * (NX as f64 / X_MAX.sqrt()) - 0.5,
+        q: v * (NV - 1) as f64,
+        scale: s_c * v,
+        inside: x >= -X_MAX,
+    }
+}
+
+/// The upper table's coordinates of `(x, c = b_max - β)`, with the logarithm `log`.
+#[inline(always)]
+pub(crate) fn upper_coords(x: f64, c: f64, s_c: f64, log: impl Fn(f64) -> f64) -> Coords {
+    let eta = (0.5 * x - log(c)).sqrt();
+    let xi = s_c * std::f64::consts::FRAC_1_SQRT_2;
+    Coords {
+        p: xi * (NX as f64 / X_MAX.sqrt()) - 0.5,
+        q: eta * ((NE - 1) as f64 / ETA_MAX),
+        scale: 1.0,
+        inside: (x >= -X_MAX) & (eta <= ETA_MAX),
+    }
+}
+
+/// The tabulated start at `coords` (inside the table) on `branch`'s table.
+#[inline(always)]
+pub(crate) fn read(branch: Branch, coords: &Coords) -> f64 {
+    let t = tables();
+    let (table, cols) = match branch {
+        Branch::Lower => (&t.lower, NV),
+        Branch::Upper => (&t.upper, NE),
+    };
+    coords.scale * interpolate(table, cols, coords.p, coords.q)
+}
+
 /// Start on the lower objective (`x < 0`, `β ≤ b_c`), or `None` outside the table.
 #[inline(always)]
 pub(crate) fn lower(x: f64, beta: f64, inf: &Inflexion) -> Option<f64> {
-    if x.is_nan() || x < -X_MAX {
-        return None;
-    }
     let t = tables();
-    let xi = inf.s_c * std::f64::consts::FRAC_1_SQRT_2;
-    let v = ((0.5 * x - ln_approx(inf.b_c, t)) / (0.5 * x - ln_approx(beta, t))).sqrt();
-    let m = interpolate(
-        &t.lower,
-        NV,
-        xi * (NX as f64 / X_MAX.sqrt()) - 0.5,
-        v * (NV - 1) as f64,
-    );
-    Some(inf.s_c * v * m)
+    let coords = lower_coords(x, beta, inf.s_c, inf.b_c, |v| ln_approx(v, t));
+    coords.inside.then(|| read(Branch::Lower, &coords))
 }
 
 /// Start on the upper objective (`c = b_max - β`), or `None` outside the table.
 #[inline(always)]
 pub(crate) fn upper(x: f64, c: f64, inf: &Inflexion) -> Option<f64> {
     let t = tables();
-    let eta = (0.5 * x - ln_approx(c, t)).sqrt();
-    if !(x >= -X_MAX && eta <= ETA_MAX) {
-        return None;
-    }
-    let xi = inf.s_c * std::f64::consts::FRAC_1_SQRT_2;
-    Some(interpolate(
-        &t.upper,
-        NE,
-        xi * (NX as f64 / X_MAX.sqrt()) - 0.5,
-        eta * ((NE - 1) as f64 / ETA_MAX),
-    ))
+    let coords = upper_coords(x, c, inf.s_c, |v| ln_approx(v, t));
+    coords.inside.then(|| read(Branch::Upper, &coords))
 }
 
 /// `ln v` to ~1e-13 (absolute, or relative above 1) for normal positive `v` (`v.ln()`
@@ -194,7 +230,7 @@ pub(crate) fn upper(x: f64, c: f64, inf: &Inflexion) -> Option<f64> {
 /// four bits of `m` pick `c` (a sixteenth's midpoint) with `ln c` and `1/c` tabulated, so
 /// `u = m/c - 1 ∈ [-1/33, 1/33]` and `ln(1 + u)` is its series to `u⁷`.
 #[inline(always)]
-fn ln_approx(v: f64, t: &Tables) -> f64 {
+pub(crate) fn ln_approx(v: f64, t: &Tables) -> f64 {
     if !(f64::MIN_POSITIVE..f64::INFINITY).contains(&v) {
         return v.ln();
     }
