@@ -8,8 +8,10 @@ use exchange_support::*;
 use model::broker::{OrderStatus, OrderType, Product, TransactionType, Validity};
 use model::Exchange;
 
-const SYMBOL: &str = "RELIANCE";
-const KEY: &str = "NSE:RELIANCE";
+// A low-priced stock: an order walking three levels of its book always fits the opening funds
+// (RELIANCE at ~₹1,530 could need more than ₹10 lakh of MIS margin when the book is deep).
+const SYMBOL: &str = "ITC";
+const KEY: &str = "NSE:ITC";
 
 #[tokio::test]
 async fn market_order_walks_the_asks_at_each_levels_price() {
