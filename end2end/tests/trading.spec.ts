@@ -68,7 +68,8 @@ test('a strategy is added and live trading starts', async ({ page }) => {
   await expect(page.getByTestId('add-error')).toBeVisible({ timeout: 15_000 });
 
   await page.getByTestId('param-fast').fill('2');
-  await page.getByTestId('bar-seconds-input').fill('5');
+  // One-second bars: EMA 2/3 crossovers come within seconds on the sandbox's random walk, not minutes.
+  await page.getByTestId('bar-seconds-input').fill('1');
   await page.getByTestId('product-select').selectOption('MIS');
   await page.getByTestId('quantity-input').fill('1');
   await page.getByTestId('add-strategy-submit').click();
@@ -87,18 +88,18 @@ test('a strategy is added and live trading starts', async ({ page }) => {
 });
 
 test('signals and the orders they lead to arrive live', async ({ page }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(200_000);
   await page.goto('/signals');
   await hydrated(page);
   expect(strategyId).not.toBe('');
   // This run's strategy: its first signal and order arrive over /ws/live (or with the page load).
   const signal = page.locator(`[data-testid="signal-row"][data-strategy="${strategyId}"]`).first();
-  await expect(signal).toBeVisible({ timeout: 60_000 });
+  await expect(signal).toBeVisible({ timeout: 90_000 });
   await expect(signal).toHaveAttribute('data-side', /^(buy|sell|exit)$/);
   await expect(signal).toHaveAttribute('data-verdict', /^(approved|reduced|rejected)$/);
   await expect(signal.getByTestId('signal-verdict')).not.toBeEmpty();
   const order = page.locator(`[data-testid="order-row"][data-strategy="${strategyId}"]`).first();
-  await expect(order).toBeVisible({ timeout: 60_000 });
+  await expect(order).toBeVisible({ timeout: 90_000 });
   await expect(order).toHaveAttribute('data-status', /^(pending|open|partially_filled|filled|cancelled|rejected)$/);
   await expect(order).toContainText('INFY');
 });
