@@ -1,17 +1,38 @@
 //! Account-wide actions for the kill switch: cancel every open order, square off every position.
 
 use super::{ExecError, Executor, OrderRequest};
-use model::broker::TransactionType;
+use model::broker::{OrderId, Position, TransactionType};
 use model::trading::OrderRecord;
 
 /// Rounds of squaring off: a round's order may time out with a remainder, which the next round takes.
 const FLATTEN_ROUNDS: usize = 3;
 
+/// The order that closes position `p`: the opposite side for its whole net quantity, marketable,
+/// under no strategy. `Err` names a quantity Kite cannot take.
+fn square_off(p: &Position, tick_size: f64) -> Result<OrderRequest, String> {
+    let quantity = u32::try_from(p.quantity.unsigned_abs())
+        .map_err(|_| format!("{}: quantity {} too large", p.tradingsymbol, p.quantity))?;
+    Ok(OrderRequest {
+        strategy_id: None,
+        basket: None,
+        exchange: p.exchange,
+        tradingsymbol: p.tradingsymbol.clone(),
+        side: if p.quantity > 0 {
+            TransactionType::Sell
+        } else {
+            TransactionType::Buy
+        },
+        quantity,
+        product: p.product,
+        limit: None,
+        tick_size,
+    })
+}
+
 impl Executor {
-    /// Cancels every open order of the account, the engine's and any other (a person's, another
-    /// app's), then journals what happened to the engine's. Returns how many cancels the broker
-    /// accepted; an order that stays open despite a cancel is an error.
-    pub async fn cancel_all(&self) -> Result<usize, ExecError> {
+    /// Asks the broker to cancel every open order of the account; returns how many cancels it
+    /// accepted and the refused ones with its reasons.
+    async fn cancel_open(&self) -> Result<(usize, Vec<(OrderId, String)>), ExecError> {
         let orders = self.kite().orders().await?;
         let mut cancelled = 0;
         let mut failures = Vec::new();
@@ -25,6 +46,26 @@ impl Executor {
                 Err(e) => failures.push((o.order_id.clone(), e.to_string())),
             }
         }
+        Ok((cancelled, failures))
+    }
+
+    /// The account's non-zero net positions.
+    async fn open_positions(&self) -> Result<Vec<Position>, ExecError> {
+        Ok(self
+            .kite()
+            .positions()
+            .await?
+            .net
+            .into_iter()
+            .filter(|p| p.quantity != 0)
+            .collect())
+    }
+
+    /// Cancels every open order of the account, the engine's and any other (a person's, another
+    /// app's), then journals what happened to the engine's. Returns how many cancels the broker
+    /// accepted; an order that stays open despite a cancel is an error.
+    pub async fn cancel_all(&self) -> Result<usize, ExecError> {
+        let (cancelled, failures) = self.cancel_open().await?;
         self.reconcile().await?;
         if !failures.is_empty() {
             // A refused cancel is fine if the order finished meanwhile.
@@ -53,14 +94,7 @@ impl Executor {
         let mut sent = Vec::new();
         let mut failures = Vec::new();
         for _ in 0..FLATTEN_ROUNDS {
-            let open: Vec<_> = self
-                .kite()
-                .positions()
-                .await?
-                .net
-                .into_iter()
-                .filter(|p| p.quantity != 0)
-                .collect();
+            let open = self.open_positions().await?;
             if open.is_empty() {
                 return Ok(sent);
             }
@@ -75,27 +109,12 @@ impl Executor {
             }
             let mut set = tokio::task::JoinSet::new();
             for p in open {
-                let Ok(quantity) = u32::try_from(p.quantity.unsigned_abs()) else {
-                    failures.push(format!(
-                        "{}: quantity {} too large",
-                        p.tradingsymbol, p.quantity
-                    ));
-                    continue;
-                };
-                let req = OrderRequest {
-                    strategy_id: None,
-                    basket: None,
-                    exchange: p.exchange,
-                    tradingsymbol: p.tradingsymbol.clone(),
-                    side: if p.quantity > 0 {
-                        TransactionType::Sell
-                    } else {
-                        TransactionType::Buy
-                    },
-                    quantity,
-                    product: p.product,
-                    limit: None,
-                    tick_size: self.inner.config.flatten_tick,
+                let req = match square_off(&p, self.inner.config.flatten_tick) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        failures.push(e);
+                        continue;
+                    }
                 };
                 let me = self.clone();
                 set.spawn(async move {
@@ -142,30 +161,15 @@ impl Executor {
     /// thorough version that waits for each order and takes several rounds.
     pub async fn kill_now(&self) -> Result<KillReport, ExecError> {
         let cancels = async {
-            let orders = self.kite().orders().await?;
-            let mut cancelled = 0usize;
-            let mut failures = Vec::new();
-            for o in orders.iter().filter(|o| o.status.is_pending()) {
-                match self
-                    .kite()
-                    .cancel_order(o.variety, &o.order_id, o.parent_order_id.as_ref())
-                    .await
-                {
-                    Ok(_) => cancelled += 1,
-                    Err(e) => failures.push(format!("cancel {}: {e}", o.order_id)),
-                }
-            }
+            let (cancelled, failures) = self.cancel_open().await?;
+            let failures: Vec<String> = failures
+                .into_iter()
+                .map(|(id, e)| format!("cancel {id}: {e}"))
+                .collect();
             Ok::<_, ExecError>((cancelled, failures))
         };
         let squares = async {
-            let open: Vec<_> = self
-                .kite()
-                .positions()
-                .await?
-                .net
-                .into_iter()
-                .filter(|p| p.quantity != 0)
-                .collect();
+            let open = self.open_positions().await?;
             // No quote request (one a second at Kite): a ticked touch where the engine has one,
             // else the position's own last price; chasing corrects an order that does not fill.
             for p in &open {
@@ -178,27 +182,12 @@ impl Executor {
             let mut failures = Vec::new();
             let mut set = tokio::task::JoinSet::new();
             for p in open {
-                let Ok(quantity) = u32::try_from(p.quantity.unsigned_abs()) else {
-                    failures.push(format!(
-                        "{}: quantity {} too large",
-                        p.tradingsymbol, p.quantity
-                    ));
-                    continue;
-                };
-                let req = OrderRequest {
-                    strategy_id: None,
-                    basket: None,
-                    exchange: p.exchange,
-                    tradingsymbol: p.tradingsymbol.clone(),
-                    side: if p.quantity > 0 {
-                        TransactionType::Sell
-                    } else {
-                        TransactionType::Buy
-                    },
-                    quantity,
-                    product: p.product,
-                    limit: None,
-                    tick_size: self.inner.config.flatten_tick,
+                let req = match square_off(&p, self.inner.config.flatten_tick) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        failures.push(e);
+                        continue;
+                    }
                 };
                 let me = self.clone();
                 let (tx, rx) = tokio::sync::oneshot::channel();
