@@ -31,6 +31,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/admin/accounts/{user_id}/reset", post(reset_account))
         .route("/admin/clock", get(get_clock).post(set_clock))
         .route("/admin/market/step", post(step_market))
+        .route("/admin/market/jump", post(jump_price))
         .route("/admin/orders/partial_fill", post(partial_fill))
         .route("/admin/orders/reject", post(reject_orders))
         .route("/admin/apps/redirect", post(set_redirect))
@@ -320,6 +321,41 @@ async fn step_market(State(shared): State<Arc<Shared>>) -> Json<serde_json::Valu
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     Json(ok(serde_json::json!({ "steps": shared.steps_done() })))
+}
+
+#[derive(Deserialize)]
+struct JumpParams {
+    /// `NSE:SYMBOL` of a stock.
+    instrument: String,
+    /// −1.0 gaps the price down 1 %.
+    percent: f64,
+}
+
+/// `POST /admin/market/jump`: gaps a stock's price and steps the market (chaos runs, tests).
+async fn jump_price(State(shared): State<Arc<Shared>>, Json(p): Json<JumpParams>) -> Response {
+    let snap = shared.latest();
+    let found = p
+        .instrument
+        .split_once(':')
+        .and_then(|(ex, sym)| shared.find_listing(&snap, ex, sym))
+        .filter(|&i| crate::market::is_stock(i));
+    let factor = 1.0 + p.percent / 100.0;
+    let Some(i) = found else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InputException",
+            "`instrument` must be an NSE stock, as NSE:SYMBOL.",
+        );
+    };
+    if !(factor.is_finite() && factor > 0.0) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InputException",
+            "`percent` must be a number above -100.",
+        );
+    }
+    lock(&shared.jumps).push((i, factor));
+    step_market(State(shared)).await.into_response()
 }
 
 #[derive(Deserialize)]

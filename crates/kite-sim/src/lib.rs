@@ -264,6 +264,22 @@ impl Sandbox {
         }
     }
 
+    /// Gaps an NSE stock's price by `percent` (−1.0 = down 1 %) and steps the market, so resting orders
+    /// meet the new depth at once. `false` for a symbol that is not a stock or a percent at or below −100.
+    pub async fn jump_price(&self, symbol: &str, percent: f64) -> bool {
+        let snap = self.shared.latest();
+        let Some(i) = self.shared.find_listing(&snap, "NSE", symbol) else {
+            return false;
+        };
+        let factor = 1.0 + percent / 100.0;
+        if !market::is_stock(i) || !(factor.is_finite() && factor > 0.0) {
+            return false;
+        }
+        state::lock(&self.shared.jumps).push((i, factor));
+        self.step_market().await;
+        true
+    }
+
     /// Changes the sandbox clock: speed multiplier, the open switch, and/or the current instant (Unix s).
     pub fn set_clock(&self, speed: Option<f64>, stay_open: Option<bool>, at: Option<i64>) {
         state::lock(&self.shared.clock).set(speed, stay_open, at);
@@ -303,6 +319,9 @@ async fn run_market(
             _ = shared.step_now.notified() => {}
         }
         let now = shared.now();
+        for (i, factor) in std::mem::take(&mut *state::lock(&shared.jumps)) {
+            market.jump(i, factor);
+        }
         let changed = market.step(now.clamp(0, u32::MAX as i64) as u32);
         let quotes = market.quotes();
         let quote_of = |t: model::InstrumentToken| by_token.get(&t).map(|&i| quotes[i].clone());

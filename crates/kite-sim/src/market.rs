@@ -163,6 +163,11 @@ fn fair_value(d: &Derivative, s: f64, now: i64) -> Option<f64> {
     }
 }
 
+/// Whether quote index `i` is a stock (stocks follow the indices; derivatives come after them).
+pub fn is_stock(i: usize) -> bool {
+    (INDICES.len()..INDICES.len() + NIFTY_50.len()).contains(&i)
+}
+
 fn round_to_tick(paise: f64, tick: u32) -> u32 {
     let t = tick as f64;
     ((paise / t).round() * t).clamp(t, RAW_MAX as f64) as u32
@@ -392,6 +397,22 @@ impl Market {
         }
     }
 
+    /// Moves one stock's price by `factor` at once (a news gap), for tests and chaos runs that need the
+    /// market at a price rather than waiting for the walk to get there. Indices and derivatives follow
+    /// on the next step. `false` when `i` is not a stock or the factor is not a positive number.
+    pub fn jump(&mut self, i: usize, factor: f64) -> bool {
+        if !is_stock(i) || !(factor.is_finite() && factor > 0.0) {
+            return false;
+        }
+        let q = &mut self.quotes[i];
+        q.fair = (q.fair * factor).max(EQUITY_TICK_PAISE as f64);
+        q.last = round_to_tick(q.fair, EQUITY_TICK_PAISE);
+        q.high = q.high.max(q.last);
+        q.low = q.low.min(q.last);
+        self.rebuild_depth(i);
+        true
+    }
+
     /// Advances the market one step at wall time `now` (Unix seconds). Returns the quotes that changed.
     pub fn step(&mut self, now: u32) -> Vec<usize> {
         self.steps += 1;
@@ -479,6 +500,26 @@ impl Market {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_jump_moves_a_stock_and_its_book_but_refuses_indices_and_bad_factors() {
+        let mut m = Market::new(MarketConfig::default());
+        let i = INDICES.len() + 3;
+        let before = m.quotes()[i].last;
+        assert!(m.jump(i, 0.9));
+        let q = &m.quotes()[i];
+        let want = round_to_tick(before as f64 * 0.9, EQUITY_TICK_PAISE);
+        assert!(
+            q.last.abs_diff(want) <= EQUITY_TICK_PAISE,
+            "{} vs {want}",
+            q.last
+        );
+        assert!(q.asks[0].price > q.bids[0].price && q.bids[0].price <= q.last);
+        assert_eq!(q.low, q.last);
+        assert!(!m.jump(0, 1.1), "an index follows its stocks");
+        assert!(!m.jump(i, 0.0) && !m.jump(i, f64::NAN) && !m.jump(i, -1.0));
+        assert!(!m.jump(INDICES.len() + NIFTY_50.len(), 1.1));
+    }
 
     #[test]
     fn same_seed_same_prices() {

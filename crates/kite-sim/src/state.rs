@@ -111,6 +111,8 @@ pub struct Shared {
     pub store: Option<Store>,
     /// Wakes the market task for an immediate step (tests, `POST /admin/market/step`).
     pub step_now: tokio::sync::Notify,
+    /// Price gaps (quote index, factor) applied at the start of the next market step.
+    pub jumps: Mutex<Vec<(usize, f64)>>,
     steps: AtomicU64,
     connections: Mutex<HashMap<u64, ConnectionInfo>>,
     next_connection: AtomicU64,
@@ -141,6 +143,7 @@ impl Shared {
             clock,
             store,
             step_now: tokio::sync::Notify::new(),
+            jumps: Mutex::new(Vec::new()),
             steps: AtomicU64::new(0),
             connections: Mutex::new(HashMap::new()),
             next_connection: AtomicU64::new(1),

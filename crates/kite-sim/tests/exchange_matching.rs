@@ -145,13 +145,12 @@ async fn limit_fills_up_to_its_price_rests_then_fills_when_crossed() {
     assert_eq!((o.filled_quantity, o.pending_quantity), (a0 + a1, 10));
     assert_eq!(c.order_trades(&id).await.unwrap().len(), 2);
 
-    // The market moves; the rest fills once the asks come down to the limit, never above it.
-    let mut steps = 0;
-    while last_state(&c, &id).await.status != OrderStatus::Complete {
-        sb.step_market().await;
-        steps += 1;
-        assert!(steps < 2_000, "the market never crossed {price}");
-    }
+    // The market gaps up: the rest still waits, never filled above its limit.
+    assert!(sb.jump_price(SYMBOL, 2.0).await);
+    assert_eq!(last_state(&c, &id).await.pending_quantity, 10);
+    // Then down through the limit: the rest fills against the new asks, at or under the limit.
+    assert!(sb.jump_price(SYMBOL, -4.0).await);
+    assert_eq!(last_state(&c, &id).await.status, OrderStatus::Complete);
     let trades = c.order_trades(&id).await.unwrap();
     assert!(trades.len() >= 3);
     assert!(
@@ -268,5 +267,34 @@ async fn stop_orders_trigger_when_the_last_price_crosses() {
             TransactionType::Sell => assert!(t.average_price >= trigger - 1e-9),
             TransactionType::Buy => assert!(t.average_price >= trigger - 0.05 - 1e-9),
         }
+    }
+}
+
+#[tokio::test]
+async fn admin_jump_gaps_a_stock_and_refuses_what_is_not_one() {
+    let sb = frozen().await;
+    let c = logged_in(&sb);
+    let before = quote(&c, KEY).await.last_price;
+    let http = reqwest::Client::new();
+    let jump = |body: serde_json::Value| {
+        http.post(format!("{}/admin/market/jump", sb.http_url()))
+            .json(&body)
+            .send()
+    };
+    let r = jump(serde_json::json!({"instrument": KEY, "percent": -3.0}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let after = quote(&c, KEY).await.last_price;
+    assert!((after / before - 0.97).abs() < 0.002, "{before} → {after}");
+    for bad in [
+        serde_json::json!({"instrument": "NSE:NIFTY 50", "percent": 1.0}),
+        serde_json::json!({"instrument": "NSE:NOSUCH", "percent": 1.0}),
+        serde_json::json!({"instrument": KEY, "percent": -100.0}),
+    ] {
+        let r = jump(bad.clone()).await.unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error_type"], "InputException");
     }
 }
