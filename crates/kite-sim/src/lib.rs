@@ -272,7 +272,7 @@ impl Sandbox {
             return false;
         };
         let factor = 1.0 + percent / 100.0;
-        if !market::is_stock(i) || !(factor.is_finite() && factor > 0.0) {
+        if !(market::is_stock(i) && factor.is_finite() && factor > 0.0) {
             return false;
         }
         state::lock(&self.shared.jumps).push((i, factor));

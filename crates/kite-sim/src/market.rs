@@ -401,7 +401,7 @@ impl Market {
     /// market at a price rather than waiting for the walk to get there. Indices and derivatives follow
     /// on the next step. `false` when `i` is not a stock or the factor is not a positive number.
     pub fn jump(&mut self, i: usize, factor: f64) -> bool {
-        if !is_stock(i) || !(factor.is_finite() && factor > 0.0) {
+        if !(is_stock(i) && factor.is_finite() && factor > 0.0) {
             return false;
         }
         let q = &mut self.quotes[i];
