@@ -1,4 +1,5 @@
-//! Server functions the dashboard calls. They run on the server with the engine hub in context.
+//! Server functions the dashboard calls. They run on the server with the engine manager in context
+//! and act for the user the session gate resolved (never for a user named in the arguments).
 
 use leptos::prelude::*;
 use model::account::Fetched;
@@ -8,25 +9,41 @@ use model::broker::{Holding, Margins, Order, Positions, Profile, Trade};
 use model::options::{OiSummary, OptionChain, Underlying};
 use model::{ServerStatus, WatchRow};
 
+/// The logged-in user of this request, as the server's session gate put it in the request.
 #[cfg(feature = "ssr")]
-fn hub() -> Result<std::sync::Arc<engine::EngineHub>, ServerFnError> {
-    use_context::<std::sync::Arc<engine::EngineHub>>()
-        .ok_or_else(|| ServerFnError::new("engine hub missing from context"))
+pub fn current_user() -> Result<engine::UserId, ServerFnError> {
+    use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<engine::UserId>().cloned())
+        .ok_or_else(|| ServerFnError::new("Log in to continue."))
+}
+
+#[cfg(feature = "ssr")]
+fn manager() -> Result<std::sync::Arc<engine::EngineManager>, ServerFnError> {
+    use_context::<std::sync::Arc<engine::EngineManager>>()
+        .ok_or_else(|| ServerFnError::new("engine manager missing from context"))
+}
+
+/// The logged-in user's engine, started on first use.
+#[cfg(feature = "ssr")]
+pub async fn user_engine() -> Result<std::sync::Arc<engine::UserEngine>, ServerFnError> {
+    let user = current_user()?;
+    manager()?
+        .engine(&user)
+        .await
+        .map_err(|e| ServerFnError::new(format!("the trading engine could not start: {e}")))
 }
 
 /// Mode, ticker state, subscriptions and uptime for the status bar.
 #[server]
 pub async fn get_status() -> Result<ServerStatus, ServerFnError> {
-    Ok(hub()?.status(&engine::UserId::default_user()))
+    user_engine().await?;
+    Ok(manager()?.hub().status(&current_user()?))
 }
 
 /// The market-watch rows with their latest ticks.
 #[server]
 pub async fn get_watchlist() -> Result<Vec<WatchRow>, ServerFnError> {
-    let hub = hub()?;
-    let engine = hub
-        .get(&engine::UserId::default_user())
-        .ok_or_else(|| ServerFnError::new("the trading engine is not running"))?;
+    let engine = user_engine().await?;
     Ok(engine.watch_rows())
 }
 
@@ -38,10 +55,7 @@ where
     F: FnOnce(kite::KiteClient) -> Fut,
     Fut: std::future::Future<Output = Result<T, kite::KiteError>>,
 {
-    let hub = hub()?;
-    let engine = hub
-        .get(&engine::UserId::default_user())
-        .ok_or_else(|| ServerFnError::new("the trading engine is not running"))?;
+    let engine = user_engine().await?;
     Ok(match call(engine.kite().clone()).await {
         Ok(v) => Fetched::Ok(v),
         Err(e) if e.is_session_expired() || matches!(e, kite::KiteError::NotLoggedIn) => {
@@ -94,20 +108,14 @@ pub async fn get_holdings() -> Result<Fetched<Vec<Holding>>, ServerFnError> {
     fetch(|k| async move { k.holdings().await }).await
 }
 
-#[cfg(feature = "ssr")]
-fn user_engine() -> Result<std::sync::Arc<engine::UserEngine>, ServerFnError> {
-    hub()?
-        .get(&engine::UserId::default_user())
-        .ok_or_else(|| ServerFnError::new("the trading engine is not running"))
-}
-
 /// The option chain of `underlying` for `expiry` (`YYYY-MM-DD`; nearest when absent).
 #[server]
 pub async fn get_option_chain(
     underlying: Underlying,
     expiry: Option<String>,
 ) -> Result<OptionChain, ServerFnError> {
-    user_engine()?
+    user_engine()
+        .await?
         .option_chain(underlying, expiry)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
@@ -116,32 +124,33 @@ pub async fn get_option_chain(
 /// Starts the OI tracker for every supported underlying (idempotent) and returns what it has.
 #[server]
 pub async fn start_oi_tracker() -> Result<Vec<OiSummary>, ServerFnError> {
-    let engine = user_engine()?;
+    let engine = user_engine().await?;
     engine.oi_tracker().start(&Underlying::ALL).await;
     Ok(engine.oi_tracker().summaries())
 }
 
 #[server]
 pub async fn get_scan_status() -> Result<ScanStatus, ServerFnError> {
-    Ok(user_engine()?.scanner().status())
+    Ok(user_engine().await?.scanner().status())
 }
 
 /// Starts a scan in the background unless one is running.
 #[server]
 pub async fn start_scan() -> Result<ScanStarted, ServerFnError> {
-    Ok(user_engine()?.scanner().start())
+    Ok(user_engine().await?.scanner().start())
 }
 
 /// The last finished scan, if any.
 #[server]
 pub async fn get_scan_results() -> Result<Option<ScanResults>, ServerFnError> {
-    Ok(user_engine()?.scanner().results())
+    Ok(user_engine().await?.scanner().results())
 }
 
 /// Daily candles of `symbol` for the chart (from the scanner's cache, fetched when missing).
 #[server]
 pub async fn get_candles(symbol: String, days: u32) -> Result<Vec<Candle>, ServerFnError> {
-    user_engine()?
+    user_engine()
+        .await?
         .scanner()
         .candles(&symbol, days)
         .await

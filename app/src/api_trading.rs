@@ -12,11 +12,8 @@ use model::trading::{
 };
 
 #[cfg(feature = "ssr")]
-fn engine() -> Result<std::sync::Arc<engine::UserEngine>, ServerFnError> {
-    let hub = use_context::<std::sync::Arc<engine::EngineHub>>()
-        .ok_or_else(|| ServerFnError::new("engine hub missing from context"))?;
-    hub.get(&engine::UserId::default_user())
-        .ok_or_else(|| ServerFnError::new("the trading engine is not running"))
+async fn engine() -> Result<std::sync::Arc<engine::UserEngine>, ServerFnError> {
+    crate::api::user_engine().await
 }
 
 /// The engine's error as the page shows it (it explains bad parameters, limits, a halted engine).
@@ -28,23 +25,29 @@ fn failed(e: engine::EngineError) -> ServerFnError {
 /// Strategy kinds the engine knows, with their parameters and defaults.
 #[server(input = Json)]
 pub async fn get_strategy_kinds() -> Result<Vec<StrategyKindInfo>, ServerFnError> {
-    Ok(engine()?.trading().kinds())
+    Ok(engine().await?.trading().kinds())
 }
 
 #[server(input = Json)]
 pub async fn get_strategies() -> Result<Vec<StrategyRow>, ServerFnError> {
-    engine()?.trading().strategies().await.map_err(failed)
+    engine().await?.trading().strategies().await.map_err(failed)
 }
 
 /// Adds a strategy; the engine validates kind, instrument and parameters.
 #[server(input = Json)]
 pub async fn create_strategy(req: AddStrategy) -> Result<StrategyConfig, ServerFnError> {
-    engine()?.trading().add_strategy(req).await.map_err(failed)
+    engine()
+        .await?
+        .trading()
+        .add_strategy(req)
+        .await
+        .map_err(failed)
 }
 
 #[server(input = Json)]
 pub async fn remove_strategy(id: StrategyId) -> Result<(), ServerFnError> {
-    engine()?
+    engine()
+        .await?
         .trading()
         .remove_strategy(id)
         .await
@@ -57,7 +60,8 @@ pub async fn toggle_strategy(
     id: StrategyId,
     enabled: Option<bool>,
 ) -> Result<StrategyConfig, ServerFnError> {
-    engine()?
+    engine()
+        .await?
         .trading()
         .toggle_strategy(id, enabled)
         .await
@@ -66,34 +70,45 @@ pub async fn toggle_strategy(
 
 #[server(input = Json)]
 pub async fn get_live_status() -> Result<LiveStatus, ServerFnError> {
-    Ok(engine()?.trading().live_status())
+    Ok(engine().await?.trading().live_status())
 }
 
 #[server(input = Json)]
 pub async fn start_live() -> Result<LiveStatus, ServerFnError> {
-    engine()?.trading().start_live().await.map_err(failed)
+    engine().await?.trading().start_live().await.map_err(failed)
 }
 
 #[server(input = Json)]
 pub async fn stop_live() -> Result<LiveStatus, ServerFnError> {
-    engine()?.trading().stop_live().await.map_err(failed)
+    engine().await?.trading().stop_live().await.map_err(failed)
 }
 
 /// The latest `limit` signals, newest first.
 #[server(input = Json)]
 pub async fn get_signals(limit: u32) -> Result<Vec<SignalEvent>, ServerFnError> {
-    engine()?.trading().signals(limit).await.map_err(failed)
+    engine()
+        .await?
+        .trading()
+        .signals(limit)
+        .await
+        .map_err(failed)
 }
 
 #[server(input = Json)]
 pub async fn get_risk_status() -> Result<RiskStatus, ServerFnError> {
-    engine()?.trading().risk_status().await.map_err(failed)
+    engine()
+        .await?
+        .trading()
+        .risk_status()
+        .await
+        .map_err(failed)
 }
 
 /// Saves new limits; the engine rejects inconsistent ones with a reason.
 #[server(input = Json)]
 pub async fn set_risk_limits(limits: RiskLimits) -> Result<RiskStatus, ServerFnError> {
-    engine()?
+    engine()
+        .await?
         .trading()
         .set_risk_limits(limits)
         .await
@@ -103,7 +118,8 @@ pub async fn set_risk_limits(limits: RiskLimits) -> Result<RiskStatus, ServerFnE
 /// Fires or resets the kill switch.
 #[server(input = Json)]
 pub async fn kill_switch(action: KillSwitchAction) -> Result<KillSwitchState, ServerFnError> {
-    engine()?
+    engine()
+        .await?
         .trading()
         .kill_switch(action)
         .await
@@ -113,19 +129,25 @@ pub async fn kill_switch(action: KillSwitchAction) -> Result<KillSwitchState, Se
 /// P&L by strategy, instrument and day, the cumulative curve, and the latest `limit` fills and orders.
 #[server(input = Json)]
 pub async fn get_journal(limit: u32) -> Result<JournalReport, ServerFnError> {
-    engine()?.trading().journal(limit).await.map_err(failed)
+    engine()
+        .await?
+        .trading()
+        .journal(limit)
+        .await
+        .map_err(failed)
 }
 
 /// The engine's own positions (from its fills, reconciled with the broker).
 #[server(input = Json)]
 pub async fn get_trading_positions() -> Result<Vec<PositionRow>, ServerFnError> {
-    engine()?.trading().positions().await.map_err(failed)
+    engine().await?.trading().positions().await.map_err(failed)
 }
 
 /// Starts a backtest in the background; follow it with [`get_backtest_progress`].
 #[server(input = Json)]
 pub async fn start_backtest(req: BacktestRequest) -> Result<(), ServerFnError> {
-    engine()?
+    engine()
+        .await?
         .trading()
         .start_backtest(req)
         .await
@@ -134,5 +156,5 @@ pub async fn start_backtest(req: BacktestRequest) -> Result<(), ServerFnError> {
 
 #[server(input = Json)]
 pub async fn get_backtest_progress() -> Result<BacktestProgress, ServerFnError> {
-    Ok(engine()?.trading().backtest_progress())
+    Ok(engine().await?.trading().backtest_progress())
 }

@@ -89,6 +89,9 @@ pub struct RunArgs {
     /// Port of the embedded sandbox's ticker (0: any free port).
     #[arg(long, env = "SANDBOX_WS_PORT", default_value_t = 0)]
     pub sandbox_ws_port: u16,
+    /// Mark the session cookie `Secure` (set when the dashboard is served over https).
+    #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
     /// Seconds between the server's pings on /ws/live; a client silent for two is dropped.
     #[arg(long, env = "LIVE_PING_SECS", default_value_t = 15)]
     pub live_ping_secs: u64,

@@ -7,15 +7,18 @@ pub mod routes;
 pub mod state;
 pub mod telemetry;
 pub mod tools;
+pub mod upstream;
 pub mod users_cli;
 
 use anyhow::Context as _;
 use app::{shell, App};
+use auth::{AuthLimits, AuthState, Mailer};
+use axum::middleware;
 use axum::routing::get;
 use axum::Router;
 use config::{RunArgs, Upstream};
-use engine::{EngineHub, HubInfo, UserEngine, UserId};
-use kite::{Credentials, KiteClient, KiteConfig, TickerConfig};
+use engine::users::{SecretKey, UserRegistry};
+use engine::{AnalyticsConfig, EngineHub, EngineManager, HubInfo};
 use kite_sim::{Sandbox, SandboxConfig};
 use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -25,8 +28,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower_cookies::CookieManagerLayer;
 use tower_http::trace::TraceLayer;
-use tracing::info;
+use tracing::{info, warn};
+use upstream::{KiteUpstream, RegistryDirectory, SandboxUpstream};
 
 /// A started server. Dropping it does not stop it; call [`Running::wait`] or abort the task.
 pub struct Running {
@@ -36,7 +41,13 @@ pub struct Running {
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-/// Starts the upstream (sandbox or real Kite), the default user's engine and the HTTP server.
+/// The sandbox's demo trader: registered at start in sandbox mode, with a ready Kite session, so a
+/// new user logs in (code in the outbox and the log) and lands on a live dashboard.
+pub const DEMO_USER: &str = kite_sim::auth::DEMO_USER;
+pub const DEMO_EMAIL: &str = "demo@sandbox.local";
+
+/// Starts the upstream (sandbox or real Kite), the login service and the HTTP server. Engines start
+/// per user, on their first request after login.
 pub async fn start(
     args: &RunArgs,
     leptos_options: LeptosOptions,
@@ -55,56 +66,44 @@ pub async fn start(
     if db.candles().bind_source(&source).await? {
         info!(%source, "candle cache emptied: its candles came from another market");
     }
-    let (mode, ticker, kite, secret, sandbox) = match args.upstream() {
-        Upstream::Sandbox => {
-            let sb = Sandbox::start(SandboxConfig {
-                market: kite_sim::market::MarketConfig {
-                    seed: args.sandbox_seed,
-                    ..Default::default()
-                },
-                http_addr: SocketAddr::new([127, 0, 0, 1].into(), args.sandbox_http_port),
-                ws_addr: SocketAddr::new([127, 0, 0, 1].into(), args.sandbox_ws_port),
-                // The practice account survives a restart, like a real one.
-                data_dir: Some(args.data_dir.join("sandbox")),
-                ..SandboxConfig::default()
-            })
-            .await
-            .context("starting the sandbox")?;
-            // The demo trader is logged in from the start, so a new user sees a working dashboard.
-            let token = sb.mint_access_token();
-            sb.set_redirect_url(format!("http://{addr}/kite/callback"));
-            let kite = KiteClient::new(KiteConfig::new(sb.api_key()).with_root(sb.http_url()))?;
-            kite.set_access_token(Some(token.clone()));
-            let creds = Credentials {
-                api_key: sb.api_key().to_string(),
-                access_token: token,
-            };
-            let ticker = TickerConfig::new(sb.ws_url(), creds);
-            let secret = Some(Arc::new(sb.api_secret()));
-            (
-                TradingMode::Sandbox,
-                ticker,
-                kite,
-                secret,
-                Some(Arc::new(sb)),
-            )
-        }
-        Upstream::Live {
-            api_key,
-            access_token,
-            ticker_url,
-        } => {
-            let kite = KiteClient::new(KiteConfig::new(api_key.clone()))?;
-            kite.set_access_token(Some(access_token.0.clone()));
-            let creds = Credentials {
-                api_key,
-                access_token: access_token.0,
-            };
-            let secret = args.kite_api_secret.as_ref().map(|s| Arc::new(s.0.clone()));
-            let ticker = TickerConfig::new(ticker_url, creds);
-            (TradingMode::Live, ticker, kite, secret, None)
-        }
-    };
+    let (key, key_source) = SecretKey::load_or_create(&args.data_dir)
+        .context("loading the key that encrypts users' Kite secrets")?;
+    info!(source = ?key_source, "secrets key loaded");
+    let registry = UserRegistry::new(db.clone(), key);
+    let redirect_url = format!("http://{addr}/kite/callback");
+    let mut mailer = Mailer::from_env(&args.data_dir).context("setting up login mail")?;
+    let (mode, upstream, sandbox): (TradingMode, Arc<dyn engine::Upstream>, _) =
+        match args.upstream() {
+            Upstream::Sandbox => {
+                let sb = Arc::new(
+                    Sandbox::start(SandboxConfig {
+                        market: kite_sim::market::MarketConfig {
+                            seed: args.sandbox_seed,
+                            ..Default::default()
+                        },
+                        http_addr: SocketAddr::new([127, 0, 0, 1].into(), args.sandbox_http_port),
+                        ws_addr: SocketAddr::new([127, 0, 0, 1].into(), args.sandbox_ws_port),
+                        // The practice accounts survive a restart, like real ones.
+                        data_dir: Some(args.data_dir.join("sandbox")),
+                        ..SandboxConfig::default()
+                    })
+                    .await
+                    .context("starting the sandbox")?,
+                );
+                sb.set_redirect_url(redirect_url.clone());
+                seed_demo_user(&registry, &sb).await?;
+                mailer = mailer.print_codes_for(DEMO_USER);
+                let up: Arc<dyn engine::Upstream> = Arc::new(SandboxUpstream(sb.clone()));
+                (TradingMode::Sandbox, up, Some(sb))
+            }
+            Upstream::Live { ticker_url, .. } => {
+                let up: Arc<dyn engine::Upstream> = Arc::new(KiteUpstream { ticker_url });
+                if registry.list().await?.is_empty() {
+                    warn!("no users registered: add traders with `kite-agent users add`");
+                }
+                (TradingMode::Live, up, None)
+            }
+        };
     let hub = Arc::new(EngineHub::new(HubInfo {
         mode,
         sandbox_url: sandbox.as_ref().map(|s| s.http_url()),
@@ -112,25 +111,43 @@ pub async fn start(
     }));
     // Until the instruments dump is loaded (REST client), the watch list is the sandbox's universe,
     // whose tokens are Kite's own.
-    let instruments = kite_sim::universe::watch_instruments();
-    hub.insert(UserEngine::start(
-        UserId::default_user(),
-        kite,
-        ticker,
-        instruments,
+    let engines = Arc::new(EngineManager::new(
+        hub.clone(),
+        registry.clone(),
         db.clone(),
+        upstream,
+        kite_sim::universe::watch_instruments(),
+        AnalyticsConfig::default(),
+        redirect_url,
     ));
-    info!(?mode, "engine started");
+    let cookie_key = auth::load_or_create_key(&args.data_dir.join("session.key"))
+        .context("loading the session cookie key")?;
+    let auth = AuthState::new(
+        db.clone(),
+        Arc::new(RegistryDirectory(registry)),
+        mailer,
+        cookie_key,
+        AuthLimits::default(),
+        args.secure_cookies,
+    );
+    tokio::spawn(stop_idle_engines(engines.clone(), auth.store()));
+    info!(?mode, "ready");
 
     let state = AppState {
         leptos_options: leptos_options.clone(),
-        hub: hub.clone(),
+        engines,
+        auth,
         live_ping: Duration::from_secs(args.live_ping_secs.max(1)),
-        kite_secret: secret,
         db,
     };
     let app = router(state);
-    let task = tokio::spawn(async move { axum::serve(listener, app).await });
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
     info!(%addr, "listening");
     Ok(Running {
         addr,
@@ -140,10 +157,69 @@ pub async fn start(
     })
 }
 
+/// Registers the demo trader (first start) and gives them a fresh sandbox session (every start: the
+/// sandbox's sessions do not outlive it).
+async fn seed_demo_user(registry: &UserRegistry, sb: &Sandbox) -> anyhow::Result<()> {
+    use engine::users::{User, UserError};
+    let demo = match registry.get(DEMO_USER).await {
+        Ok(u) => u,
+        Err(UserError::NotFound(_)) => {
+            let u = User::new(DEMO_USER, DEMO_EMAIL, sb.api_key(), sb.api_secret().into())?;
+            registry.add(&u).await?;
+            info!(
+                zerodha_id = DEMO_USER,
+                email = DEMO_EMAIL,
+                "sandbox demo user registered"
+            );
+            u
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if demo.api_key() == sb.api_key() {
+        let session = sb.mint_session(DEMO_USER);
+        registry
+            .set_access_token(
+                DEMO_USER,
+                &session.access_token.into(),
+                engine::manager::token_expiry(chrono::Utc::now()),
+            )
+            .await?;
+    }
+    info!(
+        zerodha_id = DEMO_USER,
+        email = DEMO_EMAIL,
+        "sandbox: log in as the demo user; the login code is printed here and written to the outbox"
+    );
+    Ok(())
+}
+
+/// Every 30 s, stops the engines of users with no live session left (logged out or expired), unless
+/// they trade live.
+async fn stop_idle_engines(engines: Arc<EngineManager>, store: auth::AuthStore) {
+    let mut every = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        every.tick().await;
+        let active = match store.active_users(auth::now_ms()).await {
+            Ok(a) => a,
+            Err(e) => {
+                warn!(error = %e, "listing live sessions failed; no engine stopped");
+                continue;
+            }
+        };
+        let stopped = engines.stop_idle(Duration::from_secs(60), |u| {
+            active.iter().any(|a| a == u.as_str())
+        });
+        if !stopped.is_empty() {
+            info!(count = stopped.len(), "idle engines stopped");
+        }
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let hub = state.hub.clone();
+    let engines = state.engines.clone();
     let options = state.leptos_options.clone();
+    let auth_routes = auth::router().with_state(state.auth.clone());
     Router::new()
         .merge(routes::api::router())
         .merge(routes::account::router())
@@ -159,10 +235,17 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || leptos::prelude::provide_context(hub.clone()),
+            move || leptos::prelude::provide_context(engines.clone()),
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .merge(auth_routes)
+        .layer(middleware::from_fn_with_state(
+            state.auth.clone(),
+            auth::gate::gate,
+        ))
+        .layer(middleware::from_fn(auth::origin::same_origin_only))
+        .layer(CookieManagerLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
         .with_state(state)
 }

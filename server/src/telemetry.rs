@@ -17,5 +17,5 @@ pub fn init(format: LogFormat) {
 
 /// The request span: method and path only. Query strings are left out (they may carry tokens).
 pub fn request_span<B>(req: &Request<B>) -> Span {
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty)
 }

@@ -1,93 +1,48 @@
 //! The analytics endpoints of the whole server on a loopback port, on the embedded sandbox: option
 //! chains, the OI tracker over HTTP and `/ws/oi`, the scanner and its candles.
 
-use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use model::analysis::{ScanResults, ScanStarted, ScanStatus};
 use model::options::{OiMessage, OiSummary, OptionChain, Underlying};
 use serde_json::Value;
-use server::config::Cli;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 
-struct Srv {
-    run: server::Running,
-    dir: PathBuf,
-}
+mod support;
 
-impl Drop for Srv {
-    fn drop(&mut self) {
-        self.run.task.abort();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// Session cookies of the servers started here, by address (requests to the sandbox carry none).
+static COOKIES: std::sync::Mutex<Vec<(SocketAddr, String)>> = std::sync::Mutex::new(Vec::new());
+
+struct Srv {
+    run: support::Srv,
 }
 
 async fn start(name: &str) -> Srv {
-    let dir = std::env::temp_dir().join(format!("server-analytics-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let data = dir.to_string_lossy().to_string();
-    let cli = Cli::try_parse_from([
-        "kite-agent",
-        "--port",
-        "0",
-        "--data-dir",
-        &data,
-        "--live-ping-secs",
-        "1",
-    ])
-    .unwrap();
-    let mut args = cli.run;
-    args.kite_api_key = None;
-    args.kite_access_token = None;
-    let options = server::leptos_options(&args).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let run = server::start(&args, options, listener).await.unwrap();
+    let run = support::start(&format!("analytics-{name}"), &["--live-ping-secs", "5"]).await;
     assert!(
-        dir.join("kite-agent.db").exists(),
+        run.dir.join("kite-agent.db").exists(),
         "database opened in DATA_DIR"
     );
-    Srv { run, dir }
+    let cookie = run.login_demo().await;
+    COOKIES.lock().unwrap().push((run.addr, cookie));
+    Srv { run }
 }
 
-/// One HTTP/1.1 request over a real socket: (status, body).
+fn cookie_for(addr: SocketAddr) -> Option<String> {
+    COOKIES
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(a, _)| *a == addr)
+        .map(|(_, c)| c.clone())
+}
+
+/// One HTTP/1.1 request over a real socket, as the logged-in demo user: (status, body).
 async fn call(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let code = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    (code, body)
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = &rest[n + 2..];
-    }
-    out
+    let r = support::call(addr, method, path, body, cookie_for(addr).as_deref()).await;
+    (r.status, r.body)
 }
 
 async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
@@ -150,6 +105,7 @@ async fn option_chain_endpoint_and_its_errors() {
     // Kite's daily session expiry: the API's 401 that the pages turn into a login prompt.
     let sandbox: SocketAddr = srv
         .run
+        .run
         .sandbox
         .as_ref()
         .unwrap()
@@ -197,9 +153,15 @@ async fn oi_endpoints_and_socket() {
     assert_eq!((code, error_code(&body).as_str()), (404, "not_tracked"));
     assert_eq!(get(addr, "/api/oi/all").await, (200, "[]".to_string()));
 
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/oi"))
-        .await
-        .unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async({
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://{addr}/ws/oi").into_client_request().unwrap();
+        req.headers_mut()
+            .insert("cookie", cookie_for(addr).unwrap().parse().unwrap());
+        req
+    })
+    .await
+    .unwrap();
     assert_eq!(
         next_oi(&mut ws).await,
         OiMessage::Tracking {
@@ -259,8 +221,11 @@ async fn oi_endpoints_and_socket() {
     assert_eq!(names, Underlying::ALL.to_vec());
     let tracking = timeout(Duration::from_secs(6), async {
         loop {
+            // Underlyings may be announced as each one starts: wait for the whole set.
             if let OiMessage::Tracking { underlyings } = next_oi(&mut ws).await {
-                return underlyings;
+                if underlyings.len() == Underlying::ALL.len() {
+                    return underlyings;
+                }
             }
         }
     })
@@ -270,7 +235,7 @@ async fn oi_endpoints_and_socket() {
 }
 
 async fn historical_requests(srv: &Srv) -> usize {
-    let url = srv.run.sandbox.as_ref().unwrap().http_url();
+    let url = srv.run.run.sandbox.as_ref().unwrap().http_url();
     let addr: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
     let (code, body) = get(addr, "/admin/rest/requests").await;
     assert_eq!(code, 200);

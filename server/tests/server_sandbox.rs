@@ -1,78 +1,41 @@
-//! The whole server on a loopback port, on the embedded sandbox: REST, the dashboard HTML, /ws/live.
+//! The whole server on a loopback port, on the embedded sandbox: REST, the dashboard HTML, /ws/live,
+//! each as the logged-in demo user.
 
-use clap::Parser;
+mod support;
+
 use futures_util::{SinkExt, StreamExt};
 use model::{LiveMessage, ServerStatus, Tick, TickerState, TradingMode};
-use server::config::Cli;
-use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 
-async fn start(extra: &[&str]) -> server::Running {
-    let mut argv = vec!["kite-agent", "--port", "0"];
-    argv.extend_from_slice(extra);
-    let cli = Cli::try_parse_from(argv).unwrap();
-    let mut args = cli.run;
-    // Each server gets a fresh data dir: the sandbox keeps its accounts on disk.
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    args.data_dir =
-        std::env::temp_dir().join(format!("server-sandbox-test-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&args.data_dir);
-    // Never pick up a developer's real credentials from the environment in tests.
-    args.kite_api_key = None;
-    args.kite_access_token = None;
-    let options = server::leptos_options(&args).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    server::start(&args, options, listener).await.unwrap()
+/// A server and the demo user's session cookie.
+struct Logged {
+    srv: support::Srv,
+    cookie: String,
 }
 
-/// A plain HTTP/1.1 GET over a real socket: (status code, body).
-async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let code = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    (code, body)
+async fn start(extra: &[&str]) -> Logged {
+    let srv = support::start("server", extra).await;
+    let cookie = srv.login_demo().await;
+    Logged { srv, cookie }
 }
 
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = &rest[n + 2..];
-    }
-    out
+async fn get(l: &Logged, path: &str) -> (u16, String) {
+    let r = l.srv.get(path, &l.cookie).await;
+    (r.status, r.body)
 }
 
-async fn status(addr: SocketAddr) -> ServerStatus {
-    let (code, body) = get(addr, "/api/status").await;
+async fn status(l: &Logged) -> ServerStatus {
+    let (code, body) = get(l, "/api/status").await;
     assert_eq!(code, 200, "{body}");
     serde_json::from_str(&body).unwrap()
 }
 
-async fn wait_connected(addr: SocketAddr) -> ServerStatus {
+async fn wait_connected(l: &Logged) -> ServerStatus {
     timeout(Duration::from_secs(10), async {
         loop {
-            let s = status(addr).await;
+            let s = status(l).await;
             if s.ticker == TickerState::Connected && s.ticks_received > 0 {
                 return s;
             }
@@ -86,41 +49,37 @@ async fn wait_connected(addr: SocketAddr) -> ServerStatus {
 #[tokio::test]
 async fn status_ticks_and_page() {
     let srv = start(&[]).await;
-    let s = wait_connected(srv.addr).await;
+    let s = wait_connected(&srv).await;
     assert_eq!(s.mode, TradingMode::Sandbox);
     assert_eq!(s.subscribed, 53);
     assert!(s.sandbox_url.unwrap().starts_with("http://127.0.0.1:"));
 
-    let (code, body) = get(srv.addr, "/api/ticks").await;
+    let (code, body) = get(&srv, "/api/ticks").await;
     assert_eq!(code, 200);
     let ticks: Vec<Tick> = serde_json::from_str(&body).unwrap();
     assert!(ticks.len() >= 50, "{} ticks", ticks.len());
     assert!(ticks.iter().all(|t| t.last_price > 0.0));
 
-    let (code, body) = get(srv.addr, "/api/instruments").await;
+    let (code, body) = get(&srv, "/api/instruments").await;
     assert_eq!(code, 200);
     assert!(body.contains("\"RELIANCE\""));
 
-    let (code, body) = get(srv.addr, "/api/no-such-thing").await;
+    let (code, body) = get(&srv, "/api/no-such-thing").await;
     assert_eq!(code, 404);
     assert!(body.contains("not_found"));
 
     // The dashboard is server-rendered with every row and the hydration script.
-    let (code, html) = get(srv.addr, "/").await;
+    let (code, html) = get(&srv, "/").await;
     assert_eq!(code, 200);
     assert!(html.matches("data-testid=\"watch-row\"").count() >= 50);
     assert!(html.contains("/pkg/kite-agent.js"));
     assert!(html.contains("data-symbol=\"NIFTY 50\""));
-    srv.task.abort();
 }
 
 async fn live(
-    addr: SocketAddr,
+    l: &Logged,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    tokio_tungstenite::connect_async(format!("ws://{addr}/ws/live"))
-        .await
-        .unwrap()
-        .0
+    l.srv.ws("/ws/live", Some(&l.cookie)).await.unwrap()
 }
 
 fn parse(m: Message) -> Option<LiveMessage> {
@@ -135,8 +94,8 @@ fn parse(m: Message) -> Option<LiveMessage> {
 #[tokio::test]
 async fn live_socket_sends_state_snapshot_ticks_and_heartbeats() {
     let srv = start(&[]).await;
-    wait_connected(srv.addr).await;
-    let mut ws = live(srv.addr).await;
+    wait_connected(&srv).await;
+    let mut ws = live(&srv).await;
     let first = parse(ws.next().await.unwrap().unwrap()).unwrap();
     assert_eq!(
         first,
@@ -162,15 +121,16 @@ async fn live_socket_sends_state_snapshot_ticks_and_heartbeats() {
     })
     .await
     .expect("ticks and heartbeats");
-    srv.task.abort();
 }
 
 #[tokio::test]
 async fn live_socket_reports_ticker_reconnects() {
     let srv = start(&[]).await;
-    wait_connected(srv.addr).await;
-    let mut ws = live(srv.addr).await;
-    srv.sandbox
+    wait_connected(&srv).await;
+    let mut ws = live(&srv).await;
+    srv.srv
+        .run
+        .sandbox
         .as_ref()
         .unwrap()
         .drop_ticker_connections(Duration::from_millis(1500));
@@ -196,15 +156,14 @@ async fn live_socket_reports_ticker_reconnects() {
         "{states:?}"
     );
     assert_eq!(states.last(), Some(&TickerState::Connected));
-    srv.task.abort();
 }
 
 #[tokio::test]
 async fn answering_pings_keeps_a_client_and_silence_drops_it() {
     let srv = start(&["--live-ping-secs", "1"]).await;
-    wait_connected(srv.addr).await;
+    wait_connected(&srv).await;
     // A client that answers every ping stays connected.
-    let mut good = live(srv.addr).await;
+    let mut good = live(&srv).await;
     let mut pings = 0;
     timeout(Duration::from_secs(8), async {
         while pings < 4 {
@@ -222,7 +181,7 @@ async fn answering_pings_keeps_a_client_and_silence_drops_it() {
     .expect("pings keep coming while answered");
 
     // A client that never answers is dropped after two intervals.
-    let mut silent = live(srv.addr).await;
+    let mut silent = live(&srv).await;
     let closed = timeout(Duration::from_secs(8), async {
         loop {
             match silent.next().await {
@@ -233,5 +192,4 @@ async fn answering_pings_keeps_a_client_and_silence_drops_it() {
     })
     .await;
     assert!(closed.is_ok(), "a silent client must be dropped");
-    srv.task.abort();
 }

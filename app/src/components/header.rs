@@ -1,4 +1,5 @@
 use crate::components::connection_badge::ConnectionBadge;
+use crate::components::user_menu::UserMenu;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -26,6 +27,7 @@ pub fn Header() -> impl IntoView {
                 <A href="/profile">"Profile"</A>
             </nav>
             <ConnectionBadge/>
+            <UserMenu/>
         </header>
     }
 }

@@ -3,4 +3,6 @@
 pub mod account;
 pub mod connection_badge;
 pub mod header;
+pub mod kite_banner;
 pub mod status_bar;
+pub mod user_menu;

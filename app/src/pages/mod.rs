@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod funds;
 pub mod holdings;
+pub mod login;
 pub mod market_watch;
 pub mod options;
 pub mod orders;

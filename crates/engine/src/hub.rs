@@ -74,6 +74,23 @@ impl EngineHub {
             .cloned()
     }
 
+    /// Takes the user's engine out of the hub; it stops once the last request or socket using it ends.
+    pub fn remove(&self, user: &UserId) -> Option<Arc<UserEngine>> {
+        self.engines
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(user)
+    }
+
+    pub fn user_ids(&self) -> Vec<UserId> {
+        self.engines
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     pub fn users(&self) -> usize {
         self.engines.read().unwrap_or_else(|p| p.into_inner()).len()
     }

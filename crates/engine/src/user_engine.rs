@@ -173,12 +173,13 @@ impl UserEngine {
     }
 
     /// Finishes a Kite login: exchanges the request token for a session and hands the new access
-    /// token to both the REST client and the ticker, which reconnects with it.
+    /// token to both the REST client and the ticker, which reconnects with it. The session (with its
+    /// token) goes back to the caller to be stored; it is never logged.
     pub async fn complete_login(
         &self,
         request_token: &str,
         api_secret: &str,
-    ) -> Result<String, KiteError> {
+    ) -> Result<model::broker::Session, KiteError> {
         let session = self
             .kite
             .generate_session(request_token, api_secret)
@@ -187,7 +188,7 @@ impl UserEngine {
             api_key: self.kite.api_key().to_string(),
             access_token: session.access_token.clone(),
         });
-        Ok(session.user_id)
+        Ok(session)
     }
 
     pub fn subscribed(&self) -> usize {

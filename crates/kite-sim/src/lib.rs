@@ -227,6 +227,16 @@ impl Sandbox {
         });
     }
 
+    /// Registers (or updates) another Kite app: each trader has their own api_key and secret, and the
+    /// login page redirects to `redirect_url` for it.
+    pub fn register_app(&self, api_key: &str, api_secret: &str, redirect_url: &str) {
+        state::lock(&self.shared.auth).register_app(auth::App {
+            api_key: api_key.to_string(),
+            api_secret: api_secret.to_string(),
+            redirect_url: Some(redirect_url.to_string()),
+        });
+    }
+
     /// Makes `user_id` log in only with `password` (other ids still log in with any).
     pub fn register_user(&self, user_id: &str, password: &str) {
         state::lock(&self.shared.auth).register_user(user_id, password);

@@ -49,6 +49,9 @@ enum Transport {
 pub struct Mailer {
     from: Mailbox,
     transport: Transport,
+    /// The sandbox's demo user, whose codes are also printed in the log (a practice login that opens
+    /// only the simulator; no other user's code is ever logged).
+    print_codes_for: Option<String>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -86,6 +89,7 @@ impl Mailer {
                 files: AsyncFileTransport::new(&dir),
                 dir,
             },
+            print_codes_for: None,
         })
     }
 
@@ -99,6 +103,7 @@ impl Mailer {
         Ok(Self {
             from: mailbox(from)?,
             transport: Transport::Smtp(transport),
+            print_codes_for: None,
         })
     }
 
@@ -123,6 +128,12 @@ impl Mailer {
         let url = std::env::var("SMTP_URL").ok();
         let from = std::env::var("MAIL_FROM").ok();
         Self::from_settings(url.as_deref(), from.as_deref(), data_dir)
+    }
+
+    /// Also prints `zerodha_id`'s codes in the log (sandbox mode's demo user only).
+    pub fn print_codes_for(mut self, zerodha_id: &str) -> Self {
+        self.print_codes_for = Some(zerodha_id.to_string());
+        self
     }
 
     /// The outbox folder, when mails are written there.
@@ -154,6 +165,13 @@ impl Mailer {
             .subject("Your Kite Trading Agent login code")
             .header(ContentType::TEXT_PLAIN)
             .body(body)?;
+        if self.print_codes_for.as_deref() == Some(zerodha_id) {
+            info!(
+                zerodha_id,
+                code = code.expose(),
+                "sandbox demo login code (the demo user's codes are printed; no other user's are)"
+            );
+        }
         match &self.transport {
             Transport::Smtp(smtp) => {
                 smtp.send(message).await?;

@@ -10,6 +10,7 @@
 //! Wiring: merge `auth::router().with_state(auth_state)`, and add `CookieManagerLayer` on any other
 //! router whose handlers take [`CurrentUser`] (this router carries its own).
 
+pub mod gate;
 pub mod mail;
 pub mod origin;
 pub mod otp;
@@ -199,7 +200,7 @@ pub enum KeyFileError {
 }
 
 /// Milliseconds since the Unix epoch, now.
-pub(crate) fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 

@@ -170,6 +170,14 @@ impl AuthStore {
         Ok(done.rows_affected())
     }
 
+    /// Users with at least one session still valid at `now_ms` (their engines stay up).
+    pub async fn active_users(&self, now_ms: i64) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT DISTINCT user_id FROM sessions WHERE expires_ms > ?")
+            .bind(now_ms)
+            .fetch_all(self.db.pool())
+            .await
+    }
+
     /// Drops expired sessions and challenges, so neither table grows without bound.
     pub async fn purge_expired(&self, now_ms: i64) -> Result<u64, sqlx::Error> {
         let s = sqlx::query("DELETE FROM sessions WHERE expires_ms <= ?")

@@ -2,18 +2,20 @@
 //! `/api/positions`, `/api/holdings`, and the Kite login round trip (`/kite/login`, `/kite/callback`).
 
 use crate::routes::api::error;
+use crate::routes::me::Me;
+use crate::routes::options::engine;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::{UserEngine, UserId};
+use engine::users::UserError;
+use engine::ManagerError;
 use kite::KiteError;
 use model::account::KITE_LOGIN_PATH;
 use model::broker::OrderId;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 use tracing::{info, warn};
 
 pub fn router() -> Router<AppState> {
@@ -28,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/holdings", get(holdings))
         .route(KITE_LOGIN_PATH, get(kite_login))
         .route("/kite/callback", get(kite_callback))
+        .route("/api/kite/session", get(kite_session))
 }
 
 /// How a broker failure reaches our API's callers.
@@ -58,18 +61,6 @@ pub fn kite_error(e: &KiteError) -> Response {
     error(status, "broker_error", e.to_string())
 }
 
-fn engine(s: &AppState) -> Option<Arc<UserEngine>> {
-    s.hub.get(&UserId::default_user())
-}
-
-fn no_engine() -> Response {
-    error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "engine_unavailable",
-        "The trading engine is not running for this user",
-    )
-}
-
 fn reply<T: Serialize>(r: Result<T, KiteError>) -> Response {
     match r {
         Ok(v) => Json(v).into_response(),
@@ -79,10 +70,10 @@ fn reply<T: Serialize>(r: Result<T, KiteError>) -> Response {
 
 macro_rules! read_route {
     ($name:ident, $call:ident) => {
-        async fn $name(State(s): State<AppState>) -> Response {
-            match engine(&s) {
-                Some(e) => reply(e.kite().$call().await),
-                None => no_engine(),
+        async fn $name(State(s): State<AppState>, me: Me) -> Response {
+            match engine(&s, &me).await {
+                Ok(e) => reply(e.kite().$call().await),
+                Err(f) => f.into_response(),
             }
         }
     };
@@ -95,25 +86,52 @@ read_route!(trades, trades);
 read_route!(positions, positions);
 read_route!(holdings, holdings);
 
-async fn order_history(State(s): State<AppState>, Path(id): Path<String>) -> Response {
-    match engine(&s) {
-        Some(e) => reply(e.kite().order_history(&OrderId(id)).await),
-        None => no_engine(),
+async fn order_history(State(s): State<AppState>, me: Me, Path(id): Path<String>) -> Response {
+    match engine(&s, &me).await {
+        Ok(e) => reply(e.kite().order_history(&OrderId(id)).await),
+        Err(f) => f.into_response(),
     }
 }
 
-async fn order_trades(State(s): State<AppState>, Path(id): Path<String>) -> Response {
-    match engine(&s) {
-        Some(e) => reply(e.kite().order_trades(&OrderId(id)).await),
-        None => no_engine(),
+async fn order_trades(State(s): State<AppState>, me: Me, Path(id): Path<String>) -> Response {
+    match engine(&s, &me).await {
+        Ok(e) => reply(e.kite().order_trades(&OrderId(id)).await),
+        Err(f) => f.into_response(),
     }
 }
 
-/// Sends the browser to Kite's login page (the sandbox's, in sandbox mode).
-async fn kite_login(State(s): State<AppState>) -> Response {
-    match engine(&s) {
-        Some(e) => Redirect::to(&e.kite().login_url(None)).into_response(),
-        None => no_engine(),
+/// Sends the browser to Kite's login page for the user's own app (the sandbox's, in sandbox mode).
+async fn kite_login(State(s): State<AppState>, me: Me) -> Response {
+    match s.engines.login_url(&me.0).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => manager_error(&me, &e),
+    }
+}
+
+fn manager_error(me: &Me, e: &ManagerError) -> Response {
+    match e {
+        ManagerError::Kite(k) => kite_error(k),
+        ManagerError::User(UserError::NotFound(_)) => error(
+            StatusCode::UNAUTHORIZED,
+            "not_registered",
+            "This login is no longer registered",
+        ),
+        ManagerError::User(u) => {
+            warn!(user = %me.0, error = %u, "Kite connection step failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "The Kite connection could not be saved; try again",
+            )
+        }
+    }
+}
+
+/// `GET /api/kite/session`: whether this user's Kite session is connected.
+async fn kite_session(State(s): State<AppState>, me: Me) -> Response {
+    match s.engines.kite_session(&me.0).await {
+        Ok(k) => Json(k).into_response(),
+        Err(e) => manager_error(&me, &e),
     }
 }
 
@@ -123,11 +141,9 @@ struct Callback {
     status: Option<String>,
 }
 
-/// Kite redirects here after login: exchange the request token with the app secret, then go home.
-async fn kite_callback(State(s): State<AppState>, Query(q): Query<Callback>) -> Response {
-    let Some(engine) = engine(&s) else {
-        return no_engine();
-    };
+/// Kite redirects here after login: exchange the request token with this user's app secret, store
+/// the access token (encrypted) and go home.
+async fn kite_callback(State(s): State<AppState>, me: Me, Query(q): Query<Callback>) -> Response {
     let Some(token) = q
         .request_token
         .filter(|_| q.status.as_deref() == Some("success"))
@@ -138,21 +154,14 @@ async fn kite_callback(State(s): State<AppState>, Query(q): Query<Callback>) -> 
             "Kite login did not succeed",
         );
     };
-    let Some(secret) = s.kite_secret.as_ref() else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_api_secret",
-            "KITE_API_SECRET is not configured, so the login cannot be completed",
-        );
-    };
-    match engine.complete_login(&token, secret).await {
-        Ok(user) => {
-            info!(kite_user = %user, "Kite session established");
+    match s.engines.complete_login(&me.0, &token).await {
+        Ok(kite_user) => {
+            info!(user = %me.0, kite_user = %kite_user, "Kite session established");
             Redirect::to("/").into_response()
         }
         Err(e) => {
-            warn!(error = %e, "Kite login failed");
-            kite_error(&e)
+            warn!(user = %me.0, error = %e, "Kite login failed");
+            manager_error(&me, &e)
         }
     }
 }

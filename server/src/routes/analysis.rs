@@ -1,6 +1,7 @@
 //! The stock scanner: `GET /api/analysis/status`, `POST /api/analysis/scan`,
 //! `GET /api/analysis/results`, `GET /api/analysis/candles?symbol=&days=`.
 
+use crate::routes::me::Me;
 use crate::routes::options::{engine, engine_error, fail};
 use crate::state::AppState;
 use axum::extract::{Query, State};
@@ -21,22 +22,22 @@ pub fn router() -> Router<AppState> {
         .route("/api/analysis/candles", get(candles))
 }
 
-async fn status(State(s): State<AppState>) -> Response {
-    match engine(&s) {
+async fn status(State(s): State<AppState>, me: Me) -> Response {
+    match engine(&s, &me).await {
         Ok(e) => Json(e.scanner().status()).into_response(),
         Err(r) => r.into_response(),
     }
 }
 
-async fn scan(State(s): State<AppState>) -> Response {
-    match engine(&s) {
+async fn scan(State(s): State<AppState>, me: Me) -> Response {
+    match engine(&s, &me).await {
         Ok(e) => Json(e.scanner().start()).into_response(),
         Err(r) => r.into_response(),
     }
 }
 
-async fn results(State(s): State<AppState>) -> Response {
-    let e = match engine(&s) {
+async fn results(State(s): State<AppState>, me: Me) -> Response {
+    let e = match engine(&s, &me).await {
         Ok(e) => e,
         Err(r) => return r.into_response(),
     };
@@ -56,8 +57,8 @@ struct CandlesQuery {
     days: Option<String>,
 }
 
-async fn candles(State(s): State<AppState>, Query(q): Query<CandlesQuery>) -> Response {
-    let e = match engine(&s) {
+async fn candles(State(s): State<AppState>, me: Me, Query(q): Query<CandlesQuery>) -> Response {
+    let e = match engine(&s, &me).await {
         Ok(e) => e,
         Err(r) => return r.into_response(),
     };

@@ -1,12 +1,13 @@
 //! `GET /api/status`, `GET /api/ticks`, `GET /api/instruments`, and a JSON 404 for the rest of `/api`.
 
+use crate::routes::me::Me;
+use crate::routes::options::engine;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::UserId;
 use serde::Serialize;
 
 pub fn router() -> Router<AppState> {
@@ -14,6 +15,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/status", get(status))
         .route("/api/ticks", get(ticks))
         .route("/api/instruments", get(instruments))
+        .route("/api/health", get(health))
 }
 
 /// Error body of the API: a stable `code` for programs and a `message` for people.
@@ -38,34 +40,40 @@ pub async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "not_found", "No such API route")
 }
 
-async fn status(State(s): State<AppState>) -> Response {
-    Json(s.hub.status(&UserId::default_user())).into_response()
+async fn status(State(s): State<AppState>, me: Me) -> Response {
+    // The status starts the user's engine (the dashboard's first call after login).
+    if let Err(f) = engine(&s, &me).await {
+        return f.into_response();
+    }
+    Json(s.engines.hub().status(&me.0)).into_response()
 }
 
-fn no_engine() -> Response {
-    error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "engine_unavailable",
-        "The trading engine is not running for this user",
-    )
-}
-
-async fn ticks(State(s): State<AppState>) -> Response {
-    match s.hub.get(&UserId::default_user()) {
-        Some(e) => Json(e.latest_ticks()).into_response(),
-        None => no_engine(),
+async fn ticks(State(s): State<AppState>, me: Me) -> Response {
+    match engine(&s, &me).await {
+        Ok(e) => Json(e.latest_ticks()).into_response(),
+        Err(f) => f.into_response(),
     }
 }
 
-async fn instruments(State(s): State<AppState>) -> Response {
-    match s.hub.get(&UserId::default_user()) {
-        Some(e) => Json(
+async fn instruments(State(s): State<AppState>, me: Me) -> Response {
+    match engine(&s, &me).await {
+        Ok(e) => Json(
             e.watch_rows()
                 .into_iter()
                 .map(|r| r.instrument)
                 .collect::<Vec<_>>(),
         )
         .into_response(),
-        None => no_engine(),
+        Err(f) => f.into_response(),
     }
+}
+
+/// `GET /api/health`: public liveness of the process (no user data), for load balancers and scripts.
+async fn health(State(s): State<AppState>) -> Response {
+    Json(serde_json::json!({
+        "status": "ok",
+        "mode": s.engines.hub().mode(),
+        "engines": s.engines.hub().users(),
+    }))
+    .into_response()
 }

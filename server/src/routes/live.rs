@@ -4,14 +4,14 @@
 //! as they happen. The server sends a heartbeat every second and a ping every `live_ping`; a client that
 //! has not answered a ping for two intervals is dropped, so dead tabs do not pile up.
 
-use crate::routes::api::error;
 use crate::routes::liveness::{Incoming, Liveness};
+use crate::routes::me::Me;
+use crate::routes::options::engine;
 use crate::state::AppState;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
-use engine::{UserEngine, UserId};
+use axum::response::{IntoResponse, Response};
+use engine::UserEngine;
 use futures_util::{SinkExt, StreamExt};
 use model::LiveMessage;
 use std::sync::Arc;
@@ -19,16 +19,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{debug, info, info_span, Instrument};
 
-pub async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    let user = UserId::default_user();
-    let Some(engine) = s.hub.get(&user) else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "engine_unavailable",
-            "The trading engine is not running for this user",
-        );
+pub async fn upgrade(State(s): State<AppState>, me: Me, ws: WebSocketUpgrade) -> Response {
+    let engine = match engine(&s, &me).await {
+        Ok(e) => e,
+        Err(f) => return f.into_response(),
     };
     let ping = s.live_ping;
+    let user = me.0;
     ws.on_upgrade(move |socket| {
         session(socket, engine, ping).instrument(info_span!("ws_live", user = %user))
     })

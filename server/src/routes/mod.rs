@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod api;
 pub mod live;
 pub mod liveness;
+pub mod me;
 pub mod oi_ws;
 pub mod options;
 pub mod trading;

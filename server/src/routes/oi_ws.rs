@@ -5,6 +5,7 @@
 //! changes. Pings and the drop of silent clients work as on `/ws/live`.
 
 use crate::routes::liveness::{Incoming, Liveness};
+use crate::routes::me::Me;
 use crate::routes::options::engine;
 use crate::state::AppState;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -18,13 +19,16 @@ use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{debug, info, info_span, Instrument};
 
-pub async fn upgrade(State(s): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    let engine = match engine(&s) {
+pub async fn upgrade(State(s): State<AppState>, me: Me, ws: WebSocketUpgrade) -> Response {
+    let engine = match engine(&s, &me).await {
         Ok(e) => e,
         Err(r) => return r.into_response(),
     };
     let ping = s.live_ping;
-    ws.on_upgrade(move |socket| session(socket, engine, ping).instrument(info_span!("ws_oi")))
+    let user = me.0;
+    ws.on_upgrade(move |socket| {
+        session(socket, engine, ping).instrument(info_span!("ws_oi", user = %user))
+    })
 }
 
 fn text(m: &OiMessage) -> Message {

@@ -2,6 +2,7 @@
 //! `GET /api/oi/summary`, `GET /api/oi/all`. (`/ws/oi` is in `oi_ws`.)
 
 use crate::routes::account::kite_error;
+use crate::routes::me::Me;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -9,7 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use engine::{EngineError, UserEngine, UserId};
+use engine::users::UserError;
+use engine::{EngineError, ManagerError, UserEngine};
 use kite::KiteError;
 use model::options::Underlying;
 use serde::{Deserialize, Serialize};
@@ -88,13 +90,22 @@ pub fn engine_error(e: &EngineError) -> Response {
     }
 }
 
-pub fn engine(s: &AppState) -> Result<Arc<UserEngine>, Fail> {
-    s.hub.get(&UserId::default_user()).ok_or_else(|| {
-        Fail::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "engine_unavailable",
-            "The trading engine is not running for this user",
-        )
+/// The engine of the user the request's session belongs to, started on first use.
+pub async fn engine(s: &AppState, me: &Me) -> Result<Arc<UserEngine>, Fail> {
+    s.engines.engine(&me.0).await.map_err(|e| match e {
+        ManagerError::User(UserError::NotFound(_)) => Fail::new(
+            StatusCode::UNAUTHORIZED,
+            "not_registered",
+            "This login is no longer registered; ask the operator to add it again",
+        ),
+        other => {
+            tracing::error!(user = %me.0, error = %other, "engine could not start");
+            Fail::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "engine_unavailable",
+                "The trading engine could not start for this user; try again",
+            )
+        }
     })
 }
 
@@ -122,8 +133,8 @@ struct ChainQuery {
     expiry: Option<String>,
 }
 
-async fn chain(State(s): State<AppState>, Query(q): Query<ChainQuery>) -> Response {
-    let engine = match engine(&s) {
+async fn chain(State(s): State<AppState>, me: Me, Query(q): Query<ChainQuery>) -> Response {
+    let engine = match engine(&s, &me).await {
         Ok(e) => e,
         Err(r) => return r.into_response(),
     };
@@ -155,8 +166,8 @@ struct Tracking {
 }
 
 /// Starts tracking (idempotent). Body optional: `{"underlyings": ["NIFTY", ...]}`, default all three.
-async fn start(State(s): State<AppState>, body: Bytes) -> Response {
-    let engine = match engine(&s) {
+async fn start(State(s): State<AppState>, me: Me, body: Bytes) -> Response {
+    let engine = match engine(&s, &me).await {
         Ok(e) => e,
         Err(r) => return r.into_response(),
     };
@@ -203,8 +214,8 @@ struct SummaryQuery {
     underlying: Option<String>,
 }
 
-async fn summary(State(s): State<AppState>, Query(q): Query<SummaryQuery>) -> Response {
-    let engine = match engine(&s) {
+async fn summary(State(s): State<AppState>, me: Me, Query(q): Query<SummaryQuery>) -> Response {
+    let engine = match engine(&s, &me).await {
         Ok(e) => e,
         Err(r) => return r.into_response(),
     };
@@ -222,8 +233,8 @@ async fn summary(State(s): State<AppState>, Query(q): Query<SummaryQuery>) -> Re
     }
 }
 
-async fn all(State(s): State<AppState>) -> Response {
-    match engine(&s) {
+async fn all(State(s): State<AppState>, me: Me) -> Response {
+    match engine(&s, &me).await {
         Ok(e) => Json(e.oi_tracker().summaries()).into_response(),
         Err(r) => r.into_response(),
     }

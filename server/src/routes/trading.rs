@@ -4,6 +4,7 @@
 //! Bodies are parsed here rather than by axum's `Json` extractor so a malformed body gets the same
 //! `{error, code, message}` 400 as every other refusal of the API.
 
+use crate::routes::me::Me;
 use crate::routes::options::{engine, engine_error, Fail};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -73,24 +74,24 @@ fn limit(q: &Limit) -> u32 {
     q.limit.unwrap_or(200).clamp(1, 5_000)
 }
 
-async fn list(State(s): State<AppState>) -> Response {
-    let e = try_or!(engine(&s));
+async fn list(State(s): State<AppState>, me: Me) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     reply!(e.trading().strategies().await)
 }
 
-async fn kinds(State(s): State<AppState>) -> Response {
-    let e = try_or!(engine(&s));
+async fn kinds(State(s): State<AppState>, me: Me) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     Json(e.trading().kinds()).into_response()
 }
 
-async fn add(State(s): State<AppState>, b: Bytes) -> Response {
-    let e = try_or!(engine(&s));
+async fn add(State(s): State<AppState>, me: Me, b: Bytes) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     let req: AddStrategy = try_or!(body(&b));
     reply!(e.trading().add_strategy(req).await)
 }
 
-async fn remove(State(s): State<AppState>, b: Bytes) -> Response {
-    let e = try_or!(engine(&s));
+async fn remove(State(s): State<AppState>, me: Me, b: Bytes) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     let r: StrategyRef = try_or!(body(&b));
     match e.trading().remove_strategy(r.id).await {
         Ok(()) => Json(serde_json::json!({ "removed": r.id })).into_response(),
@@ -98,51 +99,51 @@ async fn remove(State(s): State<AppState>, b: Bytes) -> Response {
     }
 }
 
-async fn toggle(State(s): State<AppState>, b: Bytes) -> Response {
-    let e = try_or!(engine(&s));
+async fn toggle(State(s): State<AppState>, me: Me, b: Bytes) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     let r: StrategyRef = try_or!(body(&b));
     reply!(e.trading().toggle_strategy(r.id, r.enabled).await)
 }
 
-async fn live_status(State(s): State<AppState>) -> Response {
-    let e = try_or!(engine(&s));
+async fn live_status(State(s): State<AppState>, me: Me) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     Json(e.trading().live_status()).into_response()
 }
 
-async fn live_start(State(s): State<AppState>) -> Response {
-    let e = try_or!(engine(&s));
+async fn live_start(State(s): State<AppState>, me: Me) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     reply!(e.trading().start_live().await)
 }
 
-async fn live_stop(State(s): State<AppState>) -> Response {
-    let e = try_or!(engine(&s));
+async fn live_stop(State(s): State<AppState>, me: Me) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     reply!(e.trading().stop_live().await)
 }
 
-async fn signals(State(s): State<AppState>, Query(q): Query<Limit>) -> Response {
-    let e = try_or!(engine(&s));
+async fn signals(State(s): State<AppState>, me: Me, Query(q): Query<Limit>) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     reply!(e.trading().signals(limit(&q)).await)
 }
 
-async fn risk(State(s): State<AppState>) -> Response {
-    let e = try_or!(engine(&s));
+async fn risk(State(s): State<AppState>, me: Me) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     reply!(e.trading().risk_status().await)
 }
 
-async fn set_limits(State(s): State<AppState>, b: Bytes) -> Response {
-    let e = try_or!(engine(&s));
+async fn set_limits(State(s): State<AppState>, me: Me, b: Bytes) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     let l: RiskLimits = try_or!(body(&b));
     reply!(e.trading().set_risk_limits(l).await)
 }
 
-async fn kill_switch(State(s): State<AppState>, b: Bytes) -> Response {
-    let e = try_or!(engine(&s));
+async fn kill_switch(State(s): State<AppState>, me: Me, b: Bytes) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     let a: KillSwitchAction = try_or!(body(&b));
     reply!(e.trading().kill_switch(a).await)
 }
 
-async fn journal(State(s): State<AppState>, Query(q): Query<Limit>) -> Response {
-    let e = try_or!(engine(&s));
+async fn journal(State(s): State<AppState>, me: Me, Query(q): Query<Limit>) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     reply!(e.trading().journal(limit(&q)).await)
 }
 
@@ -151,8 +152,8 @@ struct Export {
     what: Option<String>,
 }
 
-async fn export(State(s): State<AppState>, Query(q): Query<Export>) -> Response {
-    let e = try_or!(engine(&s));
+async fn export(State(s): State<AppState>, me: Me, Query(q): Query<Export>) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     let what = q.what.as_deref().unwrap_or("fills");
     let j = e.trading().journal_db();
     let csv = match what {
@@ -183,13 +184,13 @@ async fn export(State(s): State<AppState>, Query(q): Query<Export>) -> Response 
     }
 }
 
-async fn positions(State(s): State<AppState>) -> Response {
-    let e = try_or!(engine(&s));
+async fn positions(State(s): State<AppState>, me: Me) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     reply!(e.trading().positions().await)
 }
 
-async fn backtest_start(State(s): State<AppState>, b: Bytes) -> Response {
-    let e = try_or!(engine(&s));
+async fn backtest_start(State(s): State<AppState>, me: Me, b: Bytes) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     let req: BacktestRequest = try_or!(body(&b));
     match e.trading().start_backtest(req).await {
         Ok(()) => (StatusCode::ACCEPTED, Json(e.trading().backtest_progress())).into_response(),
@@ -197,7 +198,7 @@ async fn backtest_start(State(s): State<AppState>, b: Bytes) -> Response {
     }
 }
 
-async fn backtest_status(State(s): State<AppState>) -> Response {
-    let e = try_or!(engine(&s));
+async fn backtest_status(State(s): State<AppState>, me: Me) -> Response {
+    let e = try_or!(engine(&s, &me).await);
     Json(e.trading().backtest_progress()).into_response()
 }
