@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { BASE_URL, DEMO01_STATE } from './support/auth';
 
 // Chromium comes from Debian (/usr/bin/chromium); Playwright never downloads a browser here.
 export default defineConfig({
@@ -10,7 +11,7 @@ export default defineConfig({
   retries: 0,
   reporter: 'list',
   use: {
-    baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:5000',
+    baseURL: BASE_URL,
     headless: true,
     screenshot: 'only-on-failure',
     launchOptions: {
@@ -27,4 +28,23 @@ export default defineConfig({
       ],
     },
   },
+  // Every page and /api route needs a login: the setup project logs DEMO01 in through the login page
+  // (the code comes from the server's outbox, under DATA_DIR) and the dashboard specs reuse its cookie.
+  // The multi-user spec runs last: it checks that TRADER2 never sees DEMO01's journal, which the
+  // trading spec fills.
+  projects: [
+    { name: 'setup', testMatch: /auth\.setup\.ts$/ },
+    {
+      name: 'dashboard',
+      testIgnore: /multi_user\.spec\.ts$/,
+      dependencies: ['setup'],
+      use: { storageState: DEMO01_STATE },
+    },
+    {
+      name: 'multi-user',
+      testMatch: /multi_user\.spec\.ts$/,
+      dependencies: ['setup', 'dashboard'],
+      use: { storageState: DEMO01_STATE },
+    },
+  ],
 });
