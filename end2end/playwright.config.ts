@@ -5,6 +5,8 @@ import { BASE_URL, DEMO01_STATE } from './support/auth';
 export default defineConfig({
   testDir: './tests',
   timeout: 60_000,
+  // The whole run is bounded too (a full run takes about N minutes).
+  globalTimeout: 30 * 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,

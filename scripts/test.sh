@@ -24,33 +24,17 @@ rust_passed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($i ~ /^passed
 log "cargo leptos build --release"
 cargo leptos build --release
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-log "starting kite-agent on port $port"
-server_log=$(mktemp)
-data_dir=$(mktemp -d)
-# Sandbox mode for sure: blank any real credentials a developer may have in the environment.
-KITE_API_KEY= KITE_ACCESS_TOKEN= DATA_DIR="$data_dir" scripts/serve-release.sh --port "$port" >"$server_log" 2>&1 &
-server_pid=$!
-cleanup() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
-trap cleanup EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$port/api/status" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-curl -fsS "http://127.0.0.1:$port/api/status" || { cat "$server_log"; exit 1; }
-echo
-
-log "Playwright (Chromium from Debian)"
+log "Playwright (Chromium from Debian) against the release build"
+# end2end/run.sh registers TRADER2 with the CLI, starts the server on a free port with a fresh
+# DATA_DIR (whose outbox holds the login mails), waits on /api/health and runs the suite.
+e2e_log=$(mktemp)
 set +e
-(cd end2end && BASE_URL="http://127.0.0.1:$port" npx playwright test --reporter=list) | tee /tmp/e2e-$$.log
-e2e_status=${PIPESTATUS[0]}
+E2E_LOG="$e2e_log" end2end/run.sh --reporter=list
+e2e_status=$?
 set -e
 # A count that is absent (no failures) is 0, not an error.
-e2e_passed=$( (grep -Eo '^ +[0-9]+ passed' /tmp/e2e-$$.log || true) | grep -Eo '[0-9]+' | tail -1 || true)
-e2e_failed=$( (grep -Eo '^ +[0-9]+ failed' /tmp/e2e-$$.log || true) | grep -Eo '[0-9]+' | tail -1 || true)
-if [ "$e2e_status" -ne 0 ]; then
-  echo "--- server log ---"; tail -50 "$server_log"
-fi
+e2e_passed=$( (grep -Eo '^ +[0-9]+ passed' "$e2e_log" || true) | grep -Eo '[0-9]+' | tail -1 || true)
+e2e_failed=$( (grep -Eo '^ +[0-9]+ failed' "$e2e_log" || true) | grep -Eo '[0-9]+' | tail -1 || true)
 log "done in $(( $(date +%s) - start ))s"
 echo "tests: $(( rust_passed + ${e2e_passed:-0} )) passed, ${e2e_failed:-0} failed"
 exit "$e2e_status"

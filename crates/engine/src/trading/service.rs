@@ -564,7 +564,6 @@ impl TradingService {
     /// switch is active.
     pub async fn start_live(&self) -> Result<LiveStatus, EngineError> {
         self.ready().await?;
-        self.ready().await?;
         if lock(&self.kill).active {
             return Err(EngineError::Invalid(
                 "the kill switch is active: reset it before starting live trading".into(),
