@@ -77,6 +77,12 @@ pub struct RunArgs {
     /// An access token from today's Kite login (until the in-app login exists).
     #[arg(long, env = "KITE_ACCESS_TOKEN", hide_env_values = true)]
     pub kite_access_token: Option<Secret>,
+    /// With real credentials: the Zerodha ID they belong to, registered at start (with
+    /// `KITE_USER_EMAIL` for the login code) so a one-trader install needs no `users add`.
+    #[arg(long, env = "KITE_USER_ID")]
+    pub kite_user_id: Option<String>,
+    #[arg(long, env = "KITE_USER_EMAIL")]
+    pub kite_user_email: Option<String>,
     /// Kite's ticker URL.
     #[arg(long, env = "KITE_TICKER_URL", default_value = "wss://ws.kite.trade")]
     pub kite_ticker_url: String,

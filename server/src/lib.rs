@@ -96,8 +96,13 @@ pub async fn start(
                 let up: Arc<dyn engine::Upstream> = Arc::new(SandboxUpstream(sb.clone()));
                 (TradingMode::Sandbox, up, Some(sb))
             }
-            Upstream::Live { ticker_url, .. } => {
+            Upstream::Live {
+                ticker_url,
+                api_key,
+                access_token,
+            } => {
                 let up: Arc<dyn engine::Upstream> = Arc::new(KiteUpstream { ticker_url });
+                seed_env_user(args, &registry, &api_key, &access_token.0).await?;
                 if registry.list().await?.is_empty() {
                     warn!("no users registered: add traders with `kite-agent users add`");
                 }
@@ -190,6 +195,47 @@ async fn seed_demo_user(registry: &UserRegistry, sb: &Sandbox) -> anyhow::Result
         email = DEMO_EMAIL,
         "sandbox: log in as the demo user; the login code is printed here and written to the outbox"
     );
+    Ok(())
+}
+
+/// A one-trader install configured by environment: `KITE_USER_ID` + `KITE_USER_EMAIL` with the app's
+/// key and secret are registered (or their keys updated), and today's access token stored for them.
+async fn seed_env_user(
+    args: &RunArgs,
+    registry: &UserRegistry,
+    api_key: &str,
+    access_token: &str,
+) -> anyhow::Result<()> {
+    use engine::users::{ExposeSecret, User, UserError};
+    let (Some(id), Some(email), Some(secret)) = (
+        args.kite_user_id.as_deref(),
+        args.kite_user_email.as_deref(),
+        args.kite_api_secret.as_ref(),
+    ) else {
+        return Ok(());
+    };
+    match registry.get(id).await {
+        Ok(u) if u.api_key() == api_key && u.api_secret().expose_secret() == secret.0 => {}
+        Ok(_) => {
+            registry
+                .set_keys(id, api_key, &secret.0.clone().into())
+                .await?
+        }
+        Err(UserError::NotFound(_)) => {
+            registry
+                .add(&User::new(id, email, api_key, secret.0.clone().into())?)
+                .await?
+        }
+        Err(e) => return Err(e.into()),
+    }
+    registry
+        .set_access_token(
+            id,
+            &access_token.to_string().into(),
+            engine::manager::token_expiry(chrono::Utc::now()),
+        )
+        .await?;
+    info!(zerodha_id = id, "trader from the environment registered");
     Ok(())
 }
 
