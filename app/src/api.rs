@@ -156,3 +156,16 @@ pub async fn get_candles(symbol: String, days: u32) -> Result<Vec<Candle>, Serve
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))
 }
+
+/// The user's recent alerts, newest first (the Alerts list; new ones arrive on `/ws/live`).
+#[server]
+pub async fn get_alerts() -> Result<Vec<model::Alert>, ServerFnError> {
+    Ok(user_engine().await?.alerts())
+}
+
+/// Health of the server, its database, and this user's feed and Kite session (the Health page).
+#[server]
+pub async fn get_health() -> Result<model::Health, ServerFnError> {
+    let user = current_user()?;
+    Ok(manager()?.health(Some(&user)).await)
+}

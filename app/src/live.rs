@@ -100,6 +100,20 @@ pub struct LiveFeed {
     pub ticks_seen: RwSignal<u64>,
     /// Signals, orders, positions and the kill switch for the trading pages.
     pub trading: crate::trading_feed::TradingFeed,
+    /// Alerts pushed since the page loaded, newest first (at most [`MAX_ALERTS`]): toasts read them.
+    pub alerts: RwSignal<Vec<model::Alert>>,
+}
+
+/// Alerts kept in the tab's memory.
+pub const MAX_ALERTS: usize = 200;
+
+/// Adds `alert` in front unless its id is already there; keeps at most [`MAX_ALERTS`].
+pub fn push_alert(all: &mut Vec<model::Alert>, alert: model::Alert) {
+    if all.iter().any(|a| a.id == alert.id) {
+        return;
+    }
+    all.insert(0, alert);
+    all.truncate(MAX_ALERTS);
 }
 
 impl Default for LiveFeed {
@@ -116,6 +130,7 @@ impl LiveFeed {
             rows: StoredValue::new(HashMap::new()),
             ticks_seen: RwSignal::new(0),
             trading: crate::trading_feed::TradingFeed::new(),
+            alerts: RwSignal::new(Vec::new()),
         }
     }
 
@@ -154,6 +169,10 @@ impl LiveFeed {
                 serde_json::to_string(&ClientMessage::Pong { nonce }).ok()
             }
             LiveMessage::Heartbeat { .. } => None,
+            LiveMessage::Alert { alert } => {
+                self.alerts.update(|all| push_alert(all, alert));
+                None
+            }
             // Trading events: the trading pages read these (see `trading_feed`).
             trading @ (LiveMessage::Signal { .. }
             | LiveMessage::Order { .. }

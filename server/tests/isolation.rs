@@ -57,6 +57,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/status", "/api/status"),
     ("GET", "/api/ticks", "/api/ticks"),
     ("GET", "/api/instruments", "/api/instruments"),
+    ("GET", "/api/alerts", "/api/alerts"),
     ("GET", "/api/profile", "/api/profile"),
     ("GET", "/api/margins", "/api/margins"),
     ("GET", "/api/orders", "/api/orders"),
@@ -225,6 +226,7 @@ fn is_trading_event(m: &LiveMessage) -> bool {
             | LiveMessage::Position { .. }
             | LiveMessage::Signal { .. }
             | LiveMessage::KillSwitch { .. }
+            | LiveMessage::Alert { .. }
     )
 }
 

@@ -95,6 +95,14 @@ impl EngineHub {
         self.engines.read().unwrap_or_else(|p| p.into_inner()).len()
     }
 
+    pub fn info(&self) -> &HubInfo {
+        &self.info
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
     /// Status as seen by `user`: process facts plus that user's engine.
     pub fn status(&self, user: &UserId) -> ServerStatus {
         let mut s = ServerStatus {

@@ -6,6 +6,7 @@
 //! engine, journal and kill switch ([`trading`]).
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod backtest;
 pub mod db;
 pub mod error;

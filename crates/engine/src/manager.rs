@@ -213,6 +213,54 @@ impl EngineManager {
         })
     }
 
+    /// Health of the process and its database, and of `user`'s own feed and Kite session.
+    pub async fn health(&self, user: Option<&UserId>) -> model::Health {
+        let database = match sqlx::query("SELECT 1").execute(self.db.pool()).await {
+            Ok(_) => model::ComponentHealth {
+                ok: true,
+                error: None,
+            },
+            Err(e) => model::ComponentHealth {
+                ok: false,
+                error: Some(e.to_string()),
+            },
+        };
+        let mut user_health = None;
+        if let Some(u) = user {
+            if let Ok(engine) = self.engine(u).await {
+                let kite_connected = self
+                    .kite_session(u)
+                    .await
+                    .map(|k| k.connected)
+                    .unwrap_or(false);
+                user_health = Some(model::UserHealth {
+                    zerodha_id: u.to_string(),
+                    ticker: engine.ticker_state(),
+                    kite_connected,
+                    ticks_received: engine.ticks_received(),
+                    subscribed: engine.subscribed(),
+                });
+            }
+        }
+        let feed_ok = user_health
+            .as_ref()
+            .is_none_or(|h| h.ticker == model::TickerState::Connected);
+        model::Health {
+            status: if database.ok && feed_ok {
+                "ok"
+            } else {
+                "degraded"
+            }
+            .to_string(),
+            mode: self.hub.mode(),
+            version: self.hub.info().version.clone(),
+            uptime_secs: self.hub.uptime_secs(),
+            engines: self.hub.users(),
+            database,
+            user: user_health,
+        }
+    }
+
     /// Stops the user's engine unless it is trading live. Returns whether it was stopped.
     pub fn release(&self, user: &UserId) -> bool {
         let Some(engine) = self.hub.get(user) else {

@@ -55,6 +55,7 @@ pub struct UserEngine {
     oi: OiTracker,
     scanner: Scanner,
     trading: Arc<TradingService>,
+    alerts: Arc<crate::alerts::Alerts>,
 }
 
 impl UserEngine {
@@ -109,6 +110,8 @@ impl UserEngine {
             live.clone(),
             config.trading,
         );
+        let alerts = Arc::new(crate::alerts::Alerts::new(live.clone()));
+        tokio::spawn(relay_kill_switch(Arc::downgrade(&alerts), live.subscribe()));
         let engine = Arc::new(Self {
             user: user.clone(),
             kite,
@@ -121,6 +124,7 @@ impl UserEngine {
             oi,
             scanner,
             trading,
+            alerts,
         });
         let e = Arc::downgrade(&engine);
         tokio::spawn(
@@ -199,6 +203,11 @@ impl UserEngine {
         self.ticks_received.load(Ordering::Relaxed)
     }
 
+    /// The user's recent alerts, newest first.
+    pub fn alerts(&self) -> Vec<model::Alert> {
+        self.alerts.recent()
+    }
+
     /// A receiver of this user's live messages from now on.
     pub fn live(&self) -> broadcast::Receiver<LiveMessage> {
         self.live.subscribe()
@@ -247,6 +256,7 @@ impl UserEngine {
                 }
             }
             TickerEvent::State(ticker) => {
+                self.alerts.on_ticker(&ticker);
                 if ticker == TickerState::Connected {
                     // Postbacks may have been missed while disconnected.
                     let t = self.trading.clone();
@@ -256,6 +266,7 @@ impl UserEngine {
             }
             TickerEvent::Error(e) => warn!(error = %e, "ticker error"),
             TickerEvent::Order(data) => {
+                self.alerts.on_postback(&data);
                 let t = self.trading.clone();
                 tokio::spawn(async move { t.on_order_update(data).await });
             }
@@ -267,6 +278,27 @@ impl UserEngine {
 impl Drop for UserEngine {
     fn drop(&mut self) {
         self.ticker.shutdown();
+    }
+}
+
+/// The kill switch is the trading service's: its pushes become alerts here, while the alerts live.
+async fn relay_kill_switch(
+    alerts: std::sync::Weak<crate::alerts::Alerts>,
+    mut live: broadcast::Receiver<LiveMessage>,
+) {
+    loop {
+        match live.recv().await {
+            Ok(LiveMessage::KillSwitch { kill_switch }) => match alerts.upgrade() {
+                Some(a) => a.on_kill_switch(&kill_switch),
+                None => return,
+            },
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                if alerts.strong_count() == 0 {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
     }
 }
 

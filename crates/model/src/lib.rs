@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod alert;
 pub mod analysis;
 pub mod broker;
 pub mod instrument;
@@ -13,7 +14,8 @@ pub mod status;
 pub mod tick;
 pub mod trading;
 
+pub use alert::{Alert, AlertKind, AlertLevel};
 pub use instrument::{Exchange, InstrumentToken, Segment, WatchInstrument, WatchRow};
 pub use live::{ClientMessage, LiveMessage};
-pub use status::{ServerStatus, TickerState, TradingMode};
+pub use status::{ComponentHealth, Health, ServerStatus, TickerState, TradingMode, UserHealth};
 pub use tick::{DepthLevel, Mode, Ohlc, Tick, DEPTH_LEVELS};

@@ -1,5 +1,6 @@
 //! Messages on the dashboard's `/ws/live` socket. Every message is a JSON object with a `type` field.
 
+use crate::alert::Alert;
 use crate::status::TickerState;
 use crate::tick::Tick;
 use crate::trading::{KillSwitchState, OrderRecord, PositionRow, SignalEvent};
@@ -28,6 +29,8 @@ pub enum LiveMessage {
     Position { position: PositionRow },
     /// The kill switch fired or was reset.
     KillSwitch { kill_switch: KillSwitchState },
+    /// Something the trader must see now (a toast), also kept in the Alerts list.
+    Alert { alert: Alert },
 }
 
 /// Browser → server.

@@ -54,3 +54,32 @@ pub struct ServerStatus {
     /// Base URL of the embedded sandbox's HTTP side (sandbox mode only), for practice tools and tests.
     pub sandbox_url: Option<String>,
 }
+
+/// Reply of `GET /api/health`: the process, its database, and (for a logged-in caller) their own feed
+/// and Kite session. Nothing about other users beyond the number of engines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`, or `degraded` when the database fails or the caller's feed is down.
+    pub status: String,
+    pub mode: TradingMode,
+    pub version: String,
+    pub uptime_secs: u64,
+    pub engines: usize,
+    pub database: ComponentHealth,
+    pub user: Option<UserHealth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentHealth {
+    pub ok: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserHealth {
+    pub zerodha_id: String,
+    pub ticker: TickerState,
+    pub kite_connected: bool,
+    pub ticks_received: u64,
+    pub subscribed: usize,
+}

@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/ticks", get(ticks))
         .route("/api/instruments", get(instruments))
         .route("/api/health", get(health))
+        .route("/api/alerts", get(alerts))
 }
 
 /// Error body of the API: a stable `code` for programs and a `message` for people.
@@ -68,12 +69,25 @@ async fn instruments(State(s): State<AppState>, me: Me) -> Response {
     }
 }
 
-/// `GET /api/health`: public liveness of the process (no user data), for load balancers and scripts.
-async fn health(State(s): State<AppState>) -> Response {
-    Json(serde_json::json!({
-        "status": "ok",
-        "mode": s.engines.hub().mode(),
-        "engines": s.engines.hub().users(),
-    }))
-    .into_response()
+/// `GET /api/alerts`: the user's recent alerts, newest first.
+async fn alerts(State(s): State<AppState>, me: Me) -> Response {
+    match engine(&s, &me).await {
+        Ok(e) => Json(e.alerts()).into_response(),
+        Err(f) => f.into_response(),
+    }
+}
+
+/// `GET /api/health`: public health of the process and database; a logged-in caller also gets their
+/// own feed and Kite session. 503 when degraded, so probes notice.
+async fn health(
+    State(s): State<AppState>,
+    me: Option<axum::Extension<engine::UserId>>,
+) -> Response {
+    let h = s.engines.health(me.as_ref().map(|m| &m.0)).await;
+    let code = if h.status == "ok" {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(h)).into_response()
 }
