@@ -5,7 +5,7 @@ import { BASE_URL, DEMO01_STATE } from './support/auth';
 export default defineConfig({
   testDir: './tests',
   timeout: 60_000,
-  // The whole run is bounded too (a full run takes about N minutes).
+  // The whole run is bounded too (a full run takes about 2 minutes).
   globalTimeout: 30 * 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

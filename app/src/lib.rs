@@ -96,10 +96,13 @@ fn Layout() -> impl IntoView {
                 <Route path=StaticSegment("risk") view=pages::risk::RiskPage/>
                 <Route path=StaticSegment("journal") view=pages::journal::JournalPage/>
                 <Route path=StaticSegment("backtest") view=pages::backtest::BacktestPage/>
+                <Route path=StaticSegment("alerts") view=pages::alerts::AlertsPage/>
+                <Route path=StaticSegment("health") view=pages::health::HealthPage/>
             </Routes>
         </main>
         <Show when=move || dashboard.get()>
             <components::status_bar::StatusBar/>
+            <components::toasts::Toasts/>
         </Show>
     }
 }

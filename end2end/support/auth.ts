@@ -47,7 +47,8 @@ function newMails(before: Set<string>): Array<{ file: string; text: string }> {
     .filter((f) => f.endsWith('.eml') && !before.has(f))
     .map((f) => ({ file: f, mtime: fs.statSync(path.join(dir, f)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime)
-    .map(({ file }) => ({ file, text: fs.readFileSync(path.join(dir, file), 'utf8') }));
+    // The body is quoted-printable: join its soft line breaks ("=" at a line's end).
+    .map(({ file }) => ({ file, text: fs.readFileSync(path.join(dir, file), 'utf8').replace(/=\r?\n/g, '') }));
 }
 
 /** New mails since `before` that mention `text` (an ID), newest first; none is a valid answer. */

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod metrics;
 pub mod routes;
 pub mod state;
 pub mod telemetry;
@@ -136,6 +137,7 @@ pub async fn start(
         args.secure_cookies,
     );
     tokio::spawn(stop_idle_engines(engines.clone(), auth.store()));
+    metrics::handle();
     info!(?mode, "ready");
 
     let state = AppState {
@@ -278,6 +280,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/ws/live", get(routes::live::upgrade))
         .route("/ws/oi", get(routes::oi_ws::upgrade))
+        .route("/metrics", get(metrics::render))
+        .route_layer(middleware::from_fn(metrics::track))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -122,9 +122,10 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/ws/oi", "/ws/oi"),
     // Public by design.
     ("GET", "/api/health", "/api/health"),
+    ("GET", "/metrics", "/metrics"),
 ];
 
-const PUBLIC: &[&str] = &["/api/health"];
+const PUBLIC: &[&str] = &["/api/health", "/metrics"];
 
 #[test]
 fn the_route_table_covers_every_registered_route() {

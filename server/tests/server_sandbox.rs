@@ -193,3 +193,53 @@ async fn answering_pings_keeps_a_client_and_silence_drops_it() {
     .await;
     assert!(closed.is_ok(), "a silent client must be dropped");
 }
+
+#[tokio::test]
+async fn health_and_metrics() {
+    let srv = start(&[]).await;
+    wait_connected(&srv).await;
+    // Anonymous health: the process and its database, nothing about any user.
+    let r = srv.srv.call("GET", "/api/health", "", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let h: model::Health = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        (h.status.as_str(), h.database.ok, h.engines),
+        ("ok", true, 1)
+    );
+    assert!(h.user.is_none());
+    // Logged in: the caller's own feed and Kite session.
+    let (code, body) = get(&srv, "/api/health").await;
+    assert_eq!(code, 200, "{body}");
+    let h: model::Health = serde_json::from_str(&body).unwrap();
+    let u = h.user.expect("the caller's part");
+    assert_eq!(u.zerodha_id, "DEMO01");
+    assert_eq!(u.ticker, TickerState::Connected);
+    assert!(u.kite_connected && u.ticks_received > 0 && u.subscribed == 53);
+
+    let mut ws = live(&srv).await;
+    for _ in 0..5 {
+        ws.next().await.unwrap().unwrap();
+    }
+    let r = srv.srv.call("GET", "/metrics", "", None).await;
+    assert_eq!(r.status, 200);
+    let text = r.body;
+    for needle in [
+        "http_requests_total{method=\"GET\",route=\"/api/status\",status=\"200\"}",
+        "http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/status\",status=\"200\",le=\"0.005\"}",
+        "ws_frames_out_total{socket=\"live\"}",
+        "engines_running ",
+        "tickers_connected ",
+        "ticks_in ",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+    let ticks: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ticks_in "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(ticks > 0.0);
+    assert!(!text.contains("DEMO01"), "no user in the metrics");
+}

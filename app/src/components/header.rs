@@ -19,12 +19,14 @@ pub fn Header() -> impl IntoView {
                 <A href="/signals">"Signals"</A>
                 <A href="/risk">"Risk"</A>
                 <A href="/journal">"Journal"</A>
+                <A href="/alerts">"Alerts"</A>
                 <A href="/backtest">"Backtest"</A>
                 <A href="/orders">"Orders"</A>
                 <A href="/positions">"Positions"</A>
                 <A href="/holdings">"Holdings"</A>
                 <A href="/funds">"Funds"</A>
                 <A href="/profile">"Profile"</A>
+                <A href="/health">"Health"</A>
             </nav>
             <ConnectionBadge/>
             <UserMenu/>

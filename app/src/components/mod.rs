@@ -5,4 +5,5 @@ pub mod connection_badge;
 pub mod header;
 pub mod kite_banner;
 pub mod status_bar;
+pub mod toasts;
 pub mod user_menu;

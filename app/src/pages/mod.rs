@@ -16,3 +16,7 @@ pub mod journal;
 pub mod risk;
 pub mod signals;
 pub mod strategies;
+
+// Alerts and health (issue #8).
+pub mod alerts;
+pub mod health;

@@ -50,6 +50,7 @@ pub struct UserEngine {
     watch: RwLock<MarketWatch>,
     live: broadcast::Sender<LiveMessage>,
     ticks_received: AtomicU64,
+    reconnects: AtomicU64,
     db: Db,
     chains: ChainSource,
     oi: OiTracker,
@@ -119,6 +120,7 @@ impl UserEngine {
             watch: RwLock::new(watch),
             live,
             ticks_received: AtomicU64::new(0),
+            reconnects: AtomicU64::new(0),
             db,
             chains,
             oi,
@@ -199,6 +201,11 @@ impl UserEngine {
         self.ticker.subscribed_count()
     }
 
+    /// Times the ticker lost its connection and started reconnecting.
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
+    }
+
     pub fn ticks_received(&self) -> u64 {
         self.ticks_received.load(Ordering::Relaxed)
     }
@@ -257,6 +264,9 @@ impl UserEngine {
             }
             TickerEvent::State(ticker) => {
                 self.alerts.on_ticker(&ticker);
+                if matches!(ticker, TickerState::Reconnecting { .. }) {
+                    self.reconnects.fetch_add(1, Ordering::Relaxed);
+                }
                 if ticker == TickerState::Connected {
                     // Postbacks may have been missed while disconnected.
                     let t = self.trading.clone();

@@ -1,7 +1,8 @@
 //! The session gate in front of the whole app: resolves the session cookie once per request and
 //! decides what an anonymous request may reach.
 //!
-//! Public: the login page, `/auth/*`, the compiled site (`/pkg/*`), static files and `/api/health`.
+//! Public: the login page, `/auth/*`, the compiled site (`/pkg/*`), static files, `/api/health` and
+//! `/metrics` (aggregates only).
 //! Anything else needs a session: `/api/*`, `/ws/*` and `/kite/*` answer 401 JSON; pages redirect to
 //! `/login?next=…`. The resolved user goes into the request's extensions as an [`engine::UserId`]
 //! (read by `routes::me::Me` and by the server functions), so no handler reads the cookie itself.
@@ -32,6 +33,7 @@ pub fn classify(path: &str) -> Access {
         return Access::Login;
     }
     if path == "/api/health"
+        || path == "/metrics"
         || path.starts_with("/auth/")
         || path.starts_with("/pkg/")
         || is_static_file(path)

@@ -39,6 +39,7 @@ fn now_ms() -> u64 {
 }
 
 fn text(m: &LiveMessage) -> Message {
+    crate::metrics::frame_out("live");
     Message::Text(serde_json::to_string(m).unwrap_or_default().into())
 }
 

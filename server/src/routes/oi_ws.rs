@@ -32,6 +32,7 @@ pub async fn upgrade(State(s): State<AppState>, me: Me, ws: WebSocketUpgrade) ->
 }
 
 fn text(m: &OiMessage) -> Message {
+    crate::metrics::frame_out("oi");
     Message::Text(serde_json::to_string(m).unwrap_or_default().into())
 }
 
