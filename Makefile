@@ -1,5 +1,5 @@
 # The two commands: `make run` (install what is missing, run on the sandbox) and `make test` (every test).
-.PHONY: run test build lint bench
+.PHONY: run test build lint bench fuzz
 
 PORT ?= 5000
 
@@ -26,3 +26,6 @@ bench:
 	cargo bench -p engine --bench scanner
 	cargo bench -p engine --bench backtest
 	cargo bench -p engine --bench signal_latency
+
+fuzz:
+	scripts/fuzz.sh

@@ -81,7 +81,11 @@ pub fn filter(all: &[Alert], group: AlertGroup) -> Vec<Alert> {
 /// Epoch milliseconds as an IST wall clock, `HH:MM:SS` (the full date is in the cell's title).
 pub fn ist_clock(ms: u64) -> String {
     let ist = chrono::FixedOffset::east_opt(5 * 3600 + 30 * 60).expect("IST offset is in range");
-    match chrono::DateTime::from_timestamp_millis(ms as i64) {
+    // `as i64` would wrap a huge value into a negative instant; refuse it instead.
+    match i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+    {
         Some(t) => t.with_timezone(&ist).format("%H:%M:%S").to_string(),
         None => "—".into(),
     }

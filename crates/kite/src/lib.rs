@@ -4,6 +4,7 @@
 //! keeps the socket alive (heartbeats, reconnect with backoff, resubscribe).
 #![forbid(unsafe_code)]
 
+pub mod fuzz;
 pub mod rest;
 pub mod ticker;
 
