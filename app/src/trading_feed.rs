@@ -150,7 +150,10 @@ pub fn verdict_class(v: &RiskVerdict) -> &'static str {
 /// Epoch milliseconds as Indian traders read them (IST): `28 Nov 15:29:58`.
 pub fn ist_time(ms: u64) -> String {
     let ist = chrono::FixedOffset::east_opt(5 * 3600 + 30 * 60).expect("IST offset is in range");
-    match chrono::DateTime::from_timestamp_millis(ms as i64) {
+    match i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+    {
         Some(t) => t.with_timezone(&ist).format("%d %b %H:%M:%S").to_string(),
         None => "—".into(),
     }

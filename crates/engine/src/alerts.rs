@@ -32,7 +32,9 @@ fn now_ms() -> u64 {
 impl Alerts {
     pub fn new(live: broadcast::Sender<LiveMessage>) -> Self {
         Self {
-            next: AtomicU64::new(1),
+            // Ids keep increasing across restarts (the browser drops an id it has seen): they start at
+            // the start time in µs, below 2^53 so JavaScript reads them exactly.
+            next: AtomicU64::new(now_ms().saturating_mul(1000).max(1)),
             recent: Mutex::new(VecDeque::new()),
             live,
             feed: Mutex::new(FeedWatch::default()),

@@ -34,7 +34,7 @@ pub enum AlertLevel {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
-    /// Increasing per user (per engine run), so the browser can drop duplicates.
+    /// Increasing per user, across restarts, so the browser can drop duplicates.
     pub id: u64,
     pub at_ms: u64,
     pub kind: AlertKind,
