@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the dashboard and engines (the default).
     Run(RunArgs),
+    /// Trade on the sandbox under injected faults and check that nothing is lost or duplicated.
+    Chaos(crate::chaos::ChaosArgs),
     /// Run only the sandbox exchange, for other Kite clients to connect to.
     Sandbox(SandboxArgs),
     /// Indicators for an OHLCV CSV, as CSV on stdout (TA-Lib conventions).

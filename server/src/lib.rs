@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod chaos;
 pub mod config;
 pub mod metrics;
 pub mod routes;

@@ -22,11 +22,23 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Indicators(args)) => offline(server::tools::indicators(&args)),
         Some(Command::Greeks(args)) => offline(server::tools::greeks(&args)),
         Some(Command::Backtest(args)) => offline(server::tools::backtest(&args)),
+        Some(Command::Chaos(args)) => chaos(args).await,
         Some(Command::Users(args)) => {
             offline(server::users_cli::run(args, &mut std::io::stdout()).await)
         }
         None => run(cli.run).await,
     }
+}
+
+/// Prints the faults and invariants table; exit status 1 when an invariant failed.
+async fn chaos(args: server::chaos::ChaosArgs) -> anyhow::Result<()> {
+    telemetry::init(server::config::LogFormat::Text);
+    let report = server::chaos::run(&args).await?;
+    print!("{}", report.table());
+    if !report.all_held() {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// Offline tools report a failure as one line and exit status 1, like any command-line tool.
