@@ -15,7 +15,7 @@ use kite::ticker::Credentials;
 use kite::{KiteClient, KiteConfig, TickerConfig};
 use kite_sim::{Sandbox, SandboxConfig};
 use model::broker::Product;
-use model::trading::{AddStrategy, ExecStatus, KillSwitchAction};
+use model::trading::{AddStrategy, KillSwitchAction};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -458,10 +458,18 @@ async fn fire_kill_switch(t: &Trader) -> Check {
     let broker_flat = flat(&t.kite).await;
     // Blocked until reset: live trading refuses to start and strategies place nothing.
     let blocked = t.engine.trading().start_live().await.is_err();
-    let placed_before = t.kite.orders().await.map(|o| o.len()).unwrap_or(0);
+    // No strategy order may be created while it is active (its own square-offs carry no strategy).
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let placed_after = t.kite.orders().await.map(|o| o.len()).unwrap_or(usize::MAX);
-    let quiet = placed_after == placed_before;
+    let since = state.since_ms.unwrap_or(0);
+    let strategy_orders: Vec<String> = match t.engine.trading().journal_db().orders(10_000).await {
+        Ok(orders) => orders
+            .into_iter()
+            .filter(|o| o.strategy_id.is_some() && o.created_ms >= since)
+            .map(|o| o.tag)
+            .collect(),
+        Err(e) => vec![format!("journal unreadable: {e}")],
+    };
+    let quiet = strategy_orders.is_empty();
     let reset = t
         .engine
         .trading()
@@ -479,7 +487,7 @@ async fn fire_kill_switch(t: &Trader) -> Check {
         name,
         held,
         detail: format!(
-            "flat after {} ms (broker agrees: {broker_flat}); while active: live start refused {blocked}, no new order {quiet}; reset and restarted {}",
+            "flat after {} ms (broker agrees: {broker_flat}); while active: live start refused {blocked}, strategy orders {strategy_orders:?}; reset and restarted {}",
             flat_ms.map_or("—".to_string(), |m| m.to_string()),
             reset && restarted
         ),
@@ -573,20 +581,23 @@ async fn invariants(
                 t.id, lim.max_open_positions
             ));
         }
-        let mut created: Vec<u64> = journal_orders
-            .iter()
-            // Strategies' orders (the kill switch's square-offs carry none and are exempt by design),
-            // counting those the broker saw.
-            .filter(|o| o.strategy_id.is_some())
-            .filter(|o| o.status != ExecStatus::Rejected || o.order_id.is_some())
-            .map(|o| o.created_ms)
+        // The cap counts intents the risk manager let through (one intent may take two orders,
+        // e.g. a reversal), in any sliding 60 s window.
+        let mut approved: Vec<u64> = t
+            .engine
+            .trading()
+            .signals(100_000)
+            .await?
+            .into_iter()
+            .filter(|s| !matches!(s.verdict, model::trading::RiskVerdict::Rejected { .. }))
+            .map(|s| s.ts_ms)
             .collect();
-        created.sort_unstable();
-        let per_minute = created
+        approved.sort_unstable();
+        let per_minute = approved
             .iter()
             .enumerate()
             .map(|(i, &t0)| {
-                created[i..]
+                approved[i..]
                     .iter()
                     .take_while(|&&t| t < t0 + 60_000)
                     .count()
@@ -595,7 +606,7 @@ async fn invariants(
             .unwrap_or(0);
         if per_minute > lim.max_orders_per_minute as usize {
             risk_bad.push(format!(
-                "{}: {per_minute} orders in a minute > {}",
+                "{}: {per_minute} approved in a minute > {}",
                 t.id, lim.max_orders_per_minute
             ));
         }
