@@ -464,7 +464,8 @@ async fn fire_kill_switch(t: &Trader) -> Check {
     let strategy_orders: Vec<String> = match t.engine.trading().journal_db().orders(10_000).await {
         Ok(orders) => orders
             .into_iter()
-            .filter(|o| o.strategy_id.is_some() && o.created_ms >= since)
+            // Journalled after it fired and sent to the broker anyway.
+            .filter(|o| o.strategy_id.is_some() && o.created_ms >= since && o.order_id.is_some())
             .map(|o| o.tag)
             .collect(),
         Err(e) => vec![format!("journal unreadable: {e}")],

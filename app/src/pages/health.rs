@@ -107,14 +107,16 @@ fn HealthView(health: Health) -> impl IntoView {
         <div class="health-grid">
             <div class="card" data-testid="health-server">
                 <h2>"Server"</h2>
-                <table class="kv">
+                // Rows inside <tbody>: the browser inserts one while parsing, and hydration must find
+                // the same tree the server rendered.
+                <table class="kv"><tbody>
                     <tr><th>"Status"</th><td><span class=format!("health-badge health-{status}") data-testid="health-status">{status.clone()}</span></td></tr>
                     <tr><th>"Database"</th><td class=if db_ok { "ok" } else { "bad" } data-testid="health-db">{database_text(&health.database)}</td></tr>
                     <tr><th>"Mode"</th><td data-testid="health-mode">{mode_text(health.mode)}</td></tr>
                     <tr><th>"Version"</th><td data-testid="health-version">{health.version}</td></tr>
                     <tr><th>"Uptime"</th><td data-testid="health-uptime">{format::uptime(health.uptime_secs)}</td></tr>
                     <tr><th>"Engines"</th><td data-testid="health-engines">{health.engines}</td></tr>
-                </table>
+                </tbody></table>
             </div>
             {match health.user {
                 Some(u) => view! { <FeedCard user=u/> }.into_any(),
@@ -136,7 +138,7 @@ fn FeedCard(user: UserHealth) -> impl IntoView {
     view! {
         <div class="card" data-testid="health-feed">
             <h2>"Your feed (" {user.zerodha_id} ")"</h2>
-            <table class="kv">
+            <table class="kv"><tbody>
                 <tr>
                     <th>"Ticker"</th>
                     <td>
@@ -147,7 +149,7 @@ fn FeedCard(user: UserHealth) -> impl IntoView {
                 <tr><th>"Ticks received"</th><td data-testid="health-ticks">{format::group_indian(user.ticks_received)}</td></tr>
                 <tr><th>"Subscriptions"</th><td data-testid="health-subscribed">{user.subscribed}</td></tr>
                 <tr><th>"Kite session"</th><td class=if user.kite_connected { "ok" } else { "bad" } data-testid="health-kite">{kite}</td></tr>
-            </table>
+            </tbody></table>
         </div>
     }
 }

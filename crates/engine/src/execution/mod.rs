@@ -126,6 +126,9 @@ struct Inner {
     order_writes: tokio::sync::Mutex<()>,
     /// Recent touches and circuit limits, so most orders need no quote request.
     touches: touches::Touches,
+    /// Set while the kill switch is active: strategies' orders are refused at the last moment before
+    /// they are sent (closing orders without a strategy, the kill switch's own, still go).
+    halted: std::sync::atomic::AtomicBool,
 }
 
 impl Executor {
@@ -140,8 +143,20 @@ impl Executor {
                 in_flight: Mutex::new(HashSet::new()),
                 order_writes: tokio::sync::Mutex::new(()),
                 touches: touches::Touches::default(),
+                halted: std::sync::atomic::AtomicBool::new(false),
             }),
         }
+    }
+
+    /// Refuses (or allows again) every strategy order not yet sent.
+    pub fn set_halted(&self, on: bool) {
+        self.inner
+            .halted
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn halted(&self) -> bool {
+        self.inner.halted.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Every journalled change from now on.

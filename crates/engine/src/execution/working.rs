@@ -213,6 +213,25 @@ impl Executor {
                 req.product,
             )
         };
+        // The last moment before sending: an order journalled just as the kill switch fired stays
+        // here, refused, rather than reaching the broker after the switch's cancel pass.
+        if req.strategy_id.is_some() && self.halted() {
+            let message = "blocked: the kill switch is active".to_string();
+            self.apply(
+                &tag,
+                &OrderUpdate {
+                    order_id: None,
+                    status: ExecStatus::Rejected,
+                    filled_quantity: 0,
+                    average_price: 0.0,
+                    message: Some(message.clone()),
+                    price: None,
+                    updated_ms: now_ms(),
+                },
+            )
+            .await?;
+            return Err(ExecError::Rejected { tag, message });
+        }
         let order_id = match self.kite().place_order(&params).await {
             Ok(id) => id,
             Err(e) if e.is_ambiguous() || matches!(e, KiteError::OrderOutcomeUnknown { .. }) => {

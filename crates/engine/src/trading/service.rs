@@ -220,6 +220,7 @@ impl TradingService {
                         );
                     }
                 }
+                self.executor.set_halted(kill.active);
                 *lock(&self.kill) = kill;
                 self.restore_positions().await
             })
@@ -788,6 +789,22 @@ impl TradingService {
         let span = info_span!("order", strategy = config.id, instrument = %k);
         tokio::spawn(
             async move {
+                // The kill switch may have fired since the risk manager approved this intent:
+                // nothing new goes out once it is active (orders already sent are its business).
+                if lock(&me.kill).active {
+                    lock(&me.risk).release(&k, Some(config.id), side, quantity);
+                    let _ = me
+                        .journal
+                        .insert_risk_event(
+                            "blocked",
+                            &format!(
+                                "strategy {} {k}: the kill switch fired before sending",
+                                config.id
+                            ),
+                        )
+                        .await;
+                    return;
+                }
                 if let Err(e) = me.executor.submit(req).await {
                     warn!(error = %e, "order not placed");
                     // Journalled orders release their reservation through their terminal event;
@@ -935,6 +952,7 @@ impl TradingService {
                     flattened_ms: None,
                 };
                 *lock(&self.kill) = state.clone();
+                self.executor.set_halted(true);
                 self.journal.set_kill_switch(&state).await?;
                 let _ = self
                     .journal
@@ -982,6 +1000,7 @@ impl TradingService {
             }
             KillSwitchAction::Reset => {
                 lock(&self.risk).reset_kill_switch();
+                self.executor.set_halted(false);
                 let state = KillSwitchState::default();
                 *lock(&self.kill) = state.clone();
                 self.journal.set_kill_switch(&state).await?;
