@@ -41,4 +41,20 @@ set -e
 if [ "$status" -ne 0 ]; then
   echo "--- server log ($server_log) ---"; tail -80 "$server_log"
 fi
+# No secret of the run in the server's log: TRADER2's app secret, the saved session cookie, any
+# access token in a URL (the sandbox demo user's login codes are printed on purpose).
+leaks=0
+secrets=(trader2_secret_value)
+if [ -f end2end/.auth/demo01.json ]; then
+  cookie=$(python3 -c 'import json,sys; print(next((c["value"] for c in json.load(open(sys.argv[1]))["cookies"] if c["name"]=="kta_session"), ""))' end2end/.auth/demo01.json)
+  [ -n "$cookie" ] && secrets+=("$cookie")
+fi
+for s in "${secrets[@]}"; do
+  if grep -qF -- "$s" "$server_log"; then echo "SECRET LEAK: a secret appears in the server log"; leaks=1; fi
+done
+if grep -Eq 'access_token=[A-Za-z0-9]{16,}' "$server_log"; then
+  echo "SECRET LEAK: an access token appears in the server log"; leaks=1
+fi
+[ "$leaks" -eq 0 ] && echo "server log: no secret found ($(wc -l < "$server_log") lines scanned)"
+[ "$status" -eq 0 ] && status=$leaks
 exit "$status"
