@@ -843,3 +843,44 @@ async fn a_working_order_is_chased_to_the_new_touch() {
     );
     assert!(rec.modifications >= 1 && rec.modifications <= 3);
 }
+
+#[tokio::test]
+async fn a_halted_executor_refuses_strategy_orders_but_not_closing_ones() {
+    let sb = frozen().await;
+    let c = client(&sb);
+    let db = TempDb::new("halted");
+    let j = db.journal().await;
+    let ex = Executor::new(c.clone(), j.clone(), fast());
+    ex.set_halted(true);
+    let refused = ex.submit(req("ITC", TransactionType::Buy, 2)).await;
+    match refused {
+        Err(ExecError::Rejected { ref message, .. }) => {
+            assert!(message.contains("kill switch"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Journalled (its tag is known) but never sent.
+    let rows = j.orders(10).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, ExecStatus::Rejected);
+    assert!(rows[0].order_id.is_none());
+    assert!(
+        c.orders().await.unwrap().is_empty(),
+        "nothing reached the broker"
+    );
+    // A closing order (no strategy: the kill switch's square-off) still goes.
+    let closing = OrderRequest {
+        strategy_id: None,
+        ..req("ITC", TransactionType::Sell, 1)
+    };
+    let sent = ex.submit(closing).await.unwrap();
+    assert_eq!(sent.status, ExecStatus::Filled);
+    // Released: strategy orders go again.
+    ex.set_halted(false);
+    let again = ex
+        .submit(req("ITC", TransactionType::Buy, 1))
+        .await
+        .unwrap();
+    assert_eq!(again.status, ExecStatus::Filled);
+    assert_eq!(c.orders().await.unwrap().len(), 2);
+}

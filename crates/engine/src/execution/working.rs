@@ -54,6 +54,24 @@ fn quote_key(exchange: Exchange, symbol: &str) -> String {
 }
 
 impl Executor {
+    /// A journalled order that never reached the broker: rejected with `message`, which is the error
+    /// returned (or the journal's, if recording it failed).
+    async fn refuse_unsent(&self, tag: String, message: String) -> ExecError {
+        let update = OrderUpdate {
+            order_id: None,
+            status: ExecStatus::Rejected,
+            filled_quantity: 0,
+            average_price: 0.0,
+            message: Some(message.clone()),
+            price: None,
+            updated_ms: now_ms(),
+        };
+        match self.apply(&tag, &update).await {
+            Ok(_) => ExecError::Rejected { tag, message },
+            Err(e) => e,
+        }
+    }
+
     /// Executes one order and returns its final record: `Filled`, or `Cancelled` with what filled
     /// kept in `filled_quantity`. A rejection is an `Err` carrying the broker's reason.
     pub async fn submit(&self, req: OrderRequest) -> Result<OrderRecord, ExecError> {
@@ -217,20 +235,7 @@ impl Executor {
         // here, refused, rather than reaching the broker after the switch's cancel pass.
         if req.strategy_id.is_some() && self.halted() {
             let message = "blocked: the kill switch is active".to_string();
-            self.apply(
-                &tag,
-                &OrderUpdate {
-                    order_id: None,
-                    status: ExecStatus::Rejected,
-                    filled_quantity: 0,
-                    average_price: 0.0,
-                    message: Some(message.clone()),
-                    price: None,
-                    updated_ms: now_ms(),
-                },
-            )
-            .await?;
-            return Err(ExecError::Rejected { tag, message });
+            return Err(self.refuse_unsent(tag, message).await);
         }
         let order_id = match self.kite().place_order(&params).await {
             Ok(id) => id,
@@ -243,20 +248,7 @@ impl Executor {
             }
             Err(e) => {
                 let message = broker_message(&e);
-                self.apply(
-                    &tag,
-                    &OrderUpdate {
-                        order_id: None,
-                        status: ExecStatus::Rejected,
-                        filled_quantity: 0,
-                        average_price: 0.0,
-                        message: Some(message.clone()),
-                        price: None,
-                        updated_ms: now_ms(),
-                    },
-                )
-                .await?;
-                return Err(ExecError::Rejected { tag, message });
+                return Err(self.refuse_unsent(tag, message).await);
             }
         };
         info!(order_id = %order_id, price = to_rupees(price), "placed");
