@@ -70,7 +70,8 @@ impl Alerts {
     }
 
     pub fn on_postback(&self, raw: &serde_json::Value) {
-        if let Ok(p) = serde_json::from_value::<OrderPostback>(raw.clone()) {
+        // Read in place: the trading service parses the same postback, no copy is needed for this.
+        if let Ok(p) = <OrderPostback as serde::Deserialize>::deserialize(raw) {
             if let Some((kind, title, message)) = postback_alert(&p) {
                 self.raise(kind, title, message);
             }

@@ -134,12 +134,9 @@ impl Executor {
             }
         }
         let left: Vec<String> = self
-            .kite()
-            .positions()
+            .open_positions()
             .await?
-            .net
             .into_iter()
-            .filter(|p| p.quantity != 0)
             .map(|p| format!("{} still {}", p.tradingsymbol, p.quantity))
             .collect();
         if left.is_empty() {

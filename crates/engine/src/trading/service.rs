@@ -790,7 +790,9 @@ impl TradingService {
         tokio::spawn(
             async move {
                 // The kill switch may have fired since the risk manager approved this intent:
-                // nothing new goes out once it is active (orders already sent are its business).
+                // nothing new goes out once it is active. Checked here as well as in the executor
+                // (which closes the last gap) so a refused intent spends none of the rate-limited
+                // REST budget the kill switch's own requests need.
                 if lock(&me.kill).active {
                     lock(&me.risk).release(&k, Some(config.id), side, quantity);
                     let _ = me
