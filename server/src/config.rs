@@ -88,6 +88,10 @@ pub struct RunArgs {
     /// Kite's ticker URL.
     #[arg(long, env = "KITE_TICKER_URL", default_value = "wss://ws.kite.trade")]
     pub kite_ticker_url: String,
+    /// Another Kite-compatible REST root (a sandbox run with `kite-agent sandbox`, a recorder): with
+    /// it, users connect through their own apps there, as on Kite; no environment session is needed.
+    #[arg(long, env = "KITE_API_ROOT")]
+    pub kite_api_root: Option<String>,
     /// Seed of the sandbox market, so a session can be replayed.
     #[arg(long, env = "SANDBOX_SEED", default_value_t = 42)]
     pub sandbox_seed: u64,
@@ -148,22 +152,36 @@ pub struct SandboxArgs {
 pub enum Upstream {
     Sandbox,
     Live {
-        api_key: String,
-        access_token: Secret,
+        /// `None`: api.kite.trade.
+        rest_root: Option<String>,
         ticker_url: String,
+        /// The one-trader install's app key and today's token, from the environment.
+        env_session: Option<(String, Secret)>,
     },
 }
 
 impl RunArgs {
-    /// Real Kite only when both the key and a token are configured; anything less runs the sandbox.
+    /// Real Kite when both the key and a token are configured, or another Kite-compatible root when
+    /// one is; anything less runs the embedded sandbox.
     pub fn upstream(&self) -> Upstream {
-        match (&self.kite_api_key, &self.kite_access_token) {
-            (Some(key), Some(token)) if !key.is_empty() && !token.0.is_empty() => Upstream::Live {
-                api_key: key.clone(),
-                access_token: token.clone(),
-                ticker_url: self.kite_ticker_url.clone(),
-            },
-            _ => Upstream::Sandbox,
+        let env_session = match (&self.kite_api_key, &self.kite_access_token) {
+            (Some(key), Some(token)) if !key.is_empty() && !token.0.is_empty() => {
+                Some((key.clone(), token.clone()))
+            }
+            _ => None,
+        };
+        let rest_root = self
+            .kite_api_root
+            .as_ref()
+            .map(|r| r.trim_end_matches('/').to_string())
+            .filter(|r| !r.is_empty());
+        if env_session.is_none() && rest_root.is_none() {
+            return Upstream::Sandbox;
+        }
+        Upstream::Live {
+            rest_root,
+            ticker_url: self.kite_ticker_url.clone(),
+            env_session,
         }
     }
 }
@@ -191,6 +209,26 @@ mod tests {
         let up = cli.run.upstream();
         assert!(matches!(up, Upstream::Live { .. }));
         assert!(!format!("{up:?} {:?}", cli.run).contains("supersecret"));
+        // Another Kite-compatible root: live mode without an environment session.
+        let cli = Cli::try_parse_from([
+            "kite-agent",
+            "--kite-api-root",
+            "http://127.0.0.1:5100/",
+            "--kite-ticker-url",
+            "ws://127.0.0.1:5101",
+        ])
+        .unwrap();
+        let Upstream::Live {
+            rest_root,
+            ticker_url,
+            env_session,
+        } = cli.run.upstream()
+        else {
+            panic!("expected live mode")
+        };
+        assert_eq!(rest_root.as_deref(), Some("http://127.0.0.1:5100"));
+        assert_eq!(ticker_url, "ws://127.0.0.1:5101");
+        assert!(env_session.is_none());
     }
 
     #[test]

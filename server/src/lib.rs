@@ -1,6 +1,7 @@
 //! The kite-agent server: hosts the engines, serves the dashboard, the REST API and the live sockets.
 #![forbid(unsafe_code)]
 
+pub mod alert_mail;
 pub mod auth;
 pub mod chaos;
 pub mod config;
@@ -63,6 +64,10 @@ pub async fn start(
     // The sandbox reuses Kite's tokens: never let its candles stand for real ones (or another seed's).
     let source = match args.upstream() {
         Upstream::Sandbox => format!("sandbox:{}", args.sandbox_seed),
+        Upstream::Live {
+            rest_root: Some(root),
+            ..
+        } => format!("kite:{root}"),
         Upstream::Live { .. } => "kite".to_string(),
     };
     if db.candles().bind_source(&source).await? {
@@ -99,12 +104,20 @@ pub async fn start(
                 (TradingMode::Sandbox, up, Some(sb))
             }
             Upstream::Live {
+                rest_root,
                 ticker_url,
-                api_key,
-                access_token,
+                env_session,
             } => {
-                let up: Arc<dyn engine::Upstream> = Arc::new(KiteUpstream { ticker_url });
-                seed_env_user(args, &registry, &api_key, &access_token.0).await?;
+                if let Some(root) = &rest_root {
+                    info!(%root, %ticker_url, "Kite-compatible upstream instead of api.kite.trade");
+                }
+                let up: Arc<dyn engine::Upstream> = Arc::new(KiteUpstream {
+                    rest_root,
+                    ticker_url,
+                });
+                if let Some((api_key, access_token)) = &env_session {
+                    seed_env_user(args, &registry, api_key, &access_token.0).await?;
+                }
                 if registry.list().await?.is_empty() {
                     warn!("no users registered: add traders with `kite-agent users add`");
                 }
@@ -127,6 +140,14 @@ pub async fn start(
         AnalyticsConfig::default(),
         redirect_url,
     ));
+    // Alerts by mail, for the users who turned it on: watched from each engine's start.
+    let alert_mail = alert_mail::AlertMail::new(
+        db.clone(),
+        engines.registry().clone(),
+        mailer.clone(),
+        alert_mail::WINDOW,
+    );
+    engines.on_engine_start(move |e| alert_mail.watch(e));
     let cookie_key = auth::load_or_create_key(&args.data_dir.join("session.key"))
         .context("loading the session cookie key")?;
     let auth = AuthState::new(

@@ -30,14 +30,15 @@ impl Upstream for SandboxUpstream {
     }
 }
 
-/// Kite itself.
+/// Kite itself, or another Kite-compatible root (a separately run sandbox).
 pub struct KiteUpstream {
+    pub rest_root: Option<String>,
     pub ticker_url: String,
 }
 
 impl Upstream for KiteUpstream {
     fn rest_root(&self) -> Option<String> {
-        None
+        self.rest_root.clone()
     }
 
     fn ticker_url(&self) -> String {

@@ -58,6 +58,8 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/ticks", "/api/ticks"),
     ("GET", "/api/instruments", "/api/instruments"),
     ("GET", "/api/alerts", "/api/alerts"),
+    ("GET", "/api/alerts/email", "/api/alerts/email"),
+    ("POST", "/api/alerts/email", "/api/alerts/email"),
     ("GET", "/api/profile", "/api/profile"),
     ("GET", "/api/margins", "/api/margins"),
     ("GET", "/api/orders", "/api/orders"),

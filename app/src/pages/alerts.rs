@@ -1,7 +1,7 @@
 //! Alerts: the server's recent alerts for this user, joined by the ones pushed live since the page
-//! loaded, newest first, filterable by what they are about.
+//! loaded, newest first, filterable by what they are about; and the switch that also mails them.
 
-use crate::api::get_alerts;
+use crate::api::{get_alert_email, get_alerts, set_alert_email, AlertEmailSetting};
 use crate::components::toasts::{kind_key, level_key};
 use crate::live::LiveFeed;
 use crate::trading_feed::{error_text, ist_time};
@@ -112,6 +112,7 @@ pub fn AlertsPage() -> impl IntoView {
                     }).collect_view()}
                 </div>
             </div>
+            <AlertEmail/>
             <Suspense fallback=|| view! { <div class="loading"><span class="spinner"></span>"Loading alerts…"</div> }>
                 {move || Suspend::new(async move {
                     match loaded.await {
@@ -121,6 +122,63 @@ pub fn AlertsPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// "Email me my alerts": the user's own switch, and the registered address the mails go to.
+#[component]
+fn AlertEmail() -> impl IntoView {
+    let loaded = Resource::new(|| (), |_| get_alert_email());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match loaded.await {
+                    Ok(s) => view! { <AlertEmailSwitch initial=s/> }.into_any(),
+                    Err(e) => view! { <div class="error" data-testid="alert-email-error">"Alert emails: " {error_text(&e)}</div> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AlertEmailSwitch(initial: AlertEmailSetting) -> impl IntoView {
+    let setting = RwSignal::new(initial);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let change = move |on: bool| {
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match set_alert_email(on).await {
+                Ok(s) => setting.set(s),
+                Err(e) => {
+                    error.set(Some(error_text(&e)));
+                    // Put the box back to what is stored.
+                    setting.update(|_| {});
+                }
+            }
+            busy.set(false);
+        });
+    };
+    let enabled = move || setting.with(|s| s.enabled);
+    view! {
+        <div class="alert-email" data-testid="alert-email" data-enabled=move || enabled().to_string()>
+            <label class="switch">
+                <input type="checkbox" data-testid="alert-email-toggle" prop:checked=enabled
+                    disabled=move || busy.get()
+                    on:change=move |ev| change(event_target_checked(&ev))/>
+                <span>"Email me my alerts"</span>
+            </label>
+            <span class="hint" data-testid="alert-email-address">
+                {move || setting.with(|s| if s.enabled {
+                    format!("On: sent to {}; alerts raised within a few seconds share one mail.", s.email)
+                } else {
+                    format!("Off: when on, they go to {}.", s.email)
+                })}
+            </span>
+            {move || error.get().map(|e| view! { <span class="error inline" data-testid="alert-email-failed">{e}</span> })}
+        </div>
     }
 }
 

@@ -19,6 +19,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
 
+pub mod alert_email;
+pub use alert_email::AlertEmail;
+
+/// Runs once for every engine the manager starts, right after it is in the hub: the server hangs
+/// per-engine work on it (alert mails) without the engine knowing about mail.
+pub type StartHook = Arc<dyn Fn(&Arc<UserEngine>) + Send + Sync>;
+
 /// Where users' Kite clients connect: Kite itself or the embedded sandbox.
 pub trait Upstream: Send + Sync + 'static {
     /// REST root for the users' clients; `None` for Kite's own.
@@ -82,6 +89,7 @@ pub struct EngineManager {
     /// Only one engine is ever built per user, even when requests race.
     starting: tokio::sync::Mutex<()>,
     last_seen: Mutex<HashMap<UserId, Instant>>,
+    on_start: Mutex<Vec<StartHook>>,
 }
 
 /// The path of the app's own "connect Kite" route (it redirects to the user's Kite login page).
@@ -107,7 +115,44 @@ impl EngineManager {
             redirect_url,
             starting: tokio::sync::Mutex::new(()),
             last_seen: Mutex::new(HashMap::new()),
+            on_start: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Calls `hook` with every engine started from now on (register before serving requests).
+    pub fn on_engine_start(&self, hook: impl Fn(&Arc<UserEngine>) + Send + Sync + 'static) {
+        self.on_start
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::new(hook));
+    }
+
+    /// Whether `user` gets their alerts by mail, and at which registered address.
+    pub async fn alert_email(&self, user: &UserId) -> Result<AlertEmail, ManagerError> {
+        let record = self.registry.get(user.as_str()).await?;
+        let enabled = alert_email::enabled(&self.db, user)
+            .await
+            .map_err(UserError::from)?;
+        Ok(AlertEmail {
+            enabled,
+            email: record.email().to_string(),
+        })
+    }
+
+    /// Turns alert mails on or off for `user` (a registered user only) and returns the new state.
+    pub async fn set_alert_email(
+        &self,
+        user: &UserId,
+        enabled: bool,
+    ) -> Result<AlertEmail, ManagerError> {
+        let record = self.registry.get(user.as_str()).await?;
+        alert_email::set_enabled(&self.db, user, enabled)
+            .await
+            .map_err(UserError::from)?;
+        Ok(AlertEmail {
+            enabled,
+            email: record.email().to_string(),
+        })
     }
 
     pub fn hub(&self) -> &Arc<EngineHub> {
@@ -166,6 +211,14 @@ impl EngineManager {
         );
         self.hub.insert(engine.clone());
         info!(user = %user, kite_connected = token.is_some(), "engine started");
+        let hooks = self
+            .on_start
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for hook in hooks {
+            hook(&engine);
+        }
         Ok(engine)
     }
 

@@ -300,10 +300,33 @@ impl Sandbox {
         self.shared.now()
     }
 
+    /// The broker's truth for one account, read in process: no rate limit, no injected REST fault
+    /// (a test or the chaos runner checks the product against it while faults hit the REST side).
+    pub fn account_view(&self, user_id: &str) -> AccountView {
+        let snap = self.shared.latest();
+        let last = |t| snap.index_of(t).map(|i| snap.quotes[i].last as f64 / 100.0);
+        let lookup = |s: &str| self.shared.lookup_symbol(&snap, s);
+        let mut accounts = state::lock(&self.shared.accounts);
+        let a = accounts.account_mut(&user_id.to_uppercase(), &lookup);
+        AccountView {
+            orders: a.orders(),
+            trades: a.trades(),
+            positions: a.positions(&last),
+        }
+    }
+
     /// The instruments the sandbox streams.
     pub fn instruments(&self) -> Vec<model::WatchInstrument> {
         universe::watch_instruments()
     }
+}
+
+/// One account as the exchange sees it ([`Sandbox::account_view`]).
+#[derive(Debug, Clone)]
+pub struct AccountView {
+    pub orders: Vec<model::broker::Order>,
+    pub trades: Vec<model::broker::Trade>,
+    pub positions: model::broker::Positions,
 }
 
 impl Drop for Sandbox {

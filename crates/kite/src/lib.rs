@@ -8,7 +8,7 @@ pub mod fuzz;
 pub mod rest;
 pub mod ticker;
 
-pub use rest::{KiteClient, KiteConfig, KiteError};
+pub use rest::{urgent, KiteClient, KiteConfig, KiteError};
 
 pub use ticker::{
     parse::{parse_packet, Frame, ParseError},

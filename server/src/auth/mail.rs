@@ -1,10 +1,11 @@
-//! Sending the login code. With `SMTP_URL` set, through that SMTP server; otherwise (the embedded
-//! default) each mail is written as an `.eml` file to `<DATA_DIR>/outbox/`, where an operator or a
-//! test picks it up. Either way the log says a mail went out and where, never what it said.
+//! Sending the login code, and alerts to the traders who asked for them (`crate::alert_mail`). With
+//! `SMTP_URL` set, through that SMTP server; otherwise (the embedded default) each mail is written as
+//! an `.eml` file to `<DATA_DIR>/outbox/`, where an operator or a test picks it up. Either way the log
+//! says a mail went out and where, never what it said nor to which address.
 
 use super::otp::OtpCode;
-use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,6 +34,38 @@ pub enum MailError {
     },
     #[error("cannot write to the outbox: {0}")]
     Outbox(#[from] lettre::transport::file::Error),
+}
+
+impl MailError {
+    /// What went wrong without the parts that may quote the recipient (an SMTP server's reply often
+    /// repeats the address): fit for the log of a mail sent to a user.
+    pub fn summary(&self) -> String {
+        match self {
+            MailError::Address { .. } => "invalid mail address".into(),
+            MailError::Build(_) => "cannot build the mail".into(),
+            MailError::SmtpUrl(_) => "invalid SMTP_URL".into(),
+            MailError::Smtp(e) => {
+                let kind = if e.is_timeout() {
+                    "timed out"
+                } else if e.is_permanent() {
+                    "refused (permanent)"
+                } else if e.is_transient() {
+                    "refused (transient)"
+                } else if e.is_tls() {
+                    "TLS failure"
+                } else {
+                    "connection or protocol failure"
+                };
+                match e.status() {
+                    Some(code) => format!("SMTP delivery {kind}, code {code}"),
+                    None => format!("SMTP delivery {kind}"),
+                }
+            }
+            MailError::OutboxDir { .. } | MailError::Outbox(_) => {
+                "cannot write to the outbox".into()
+            }
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -187,6 +220,39 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Sends a plain-text notice (a batch of alerts) to `to`. The body is quoted-printable, so long
+    /// lines and `₹` travel through any SMTP server unchanged.
+    pub async fn send_notice(
+        &self,
+        to: &str,
+        zerodha_id: &str,
+        subject: &str,
+        body: String,
+    ) -> Result<(), MailError> {
+        let body = Body::new_with_encoding(body, ContentTransferEncoding::QuotedPrintable)
+            .unwrap_or_else(Body::new);
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(mailbox(to)?)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)?;
+        match &self.transport {
+            Transport::Smtp(smtp) => {
+                smtp.send(message).await?;
+                info!(zerodha_id, "notice mailed over SMTP");
+            }
+            Transport::Outbox { dir, files } => {
+                let id = files.send(message).await?;
+                let path = dir.join(format!("{id}.eml"));
+                info!(zerodha_id, path = %path.display(), "notice written to the outbox");
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +282,26 @@ mod tests {
             Mailer::from_settings(None, Some("not an address"), dir.path()),
             Err(MailError::Address { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_notice_failure_is_summed_up_without_the_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = Mailer::outbox(dir.path().join("outbox"), DEFAULT_FROM).unwrap();
+        let err = mailer
+            .send_notice("trader.secret-name@@example", "AB1234", "s", "b".into())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("trader.secret-name"));
+        assert_eq!(err.summary(), "invalid mail address");
+        // An unwritable outbox (a file where the folder was) fails the send; the summary names the
+        // outbox, not the recipient.
+        std::fs::remove_dir_all(dir.path().join("outbox")).unwrap();
+        std::fs::write(dir.path().join("outbox"), b"x").unwrap();
+        let err = mailer
+            .send_notice("trader@example.com", "AB1234", "s", "b".into())
+            .await
+            .unwrap_err();
+        assert_eq!(err.summary(), "cannot write to the outbox");
     }
 }

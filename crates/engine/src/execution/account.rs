@@ -189,10 +189,17 @@ impl Executor {
                 let me = self.clone();
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 // The order's whole life runs in this task; the kill switch only waits for it to
-                // be placed (the oneshot), not filled.
+                // be placed (the oneshot), not filled. A task does not inherit its spawner's
+                // urgency: it is passed on.
+                let urgent = kite::rest::limits::is_urgent();
                 set.spawn(async move {
                     let symbol = req.tradingsymbol.clone();
-                    let r = me.submit_notify(req, Some(tx)).await;
+                    let order = me.submit_notify(req, Some(tx));
+                    let r = if urgent {
+                        kite::urgent(order).await
+                    } else {
+                        order.await
+                    };
                     if let Err(e) = &r {
                         tracing::warn!(%symbol, error = %e, "square-off order failed");
                     }

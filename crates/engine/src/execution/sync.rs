@@ -129,7 +129,9 @@ impl Executor {
         order_id: &str,
         engine_cancel: bool,
     ) -> Result<(OrderRecord, usize), ExecError> {
-        let history = self.kite().order_history(&OrderId::from(order_id)).await?;
+        // Bookkeeping: never in the kill switch's share of the rate limit (see `kite::urgent`).
+        let id = OrderId::from(order_id);
+        let history = kite::rest::limits::ordinary(self.kite().order_history(&id)).await?;
         match history.last() {
             Some(o) => self.apply_broker(tag, o, engine_cancel).await,
             None => {
@@ -160,7 +162,7 @@ impl Executor {
         if have >= filled {
             return Ok(0);
         }
-        let trades = self.kite().order_trades(order_id).await?;
+        let trades = kite::rest::limits::ordinary(self.kite().order_trades(order_id)).await?;
         self.journal_trades(rec, &trades).await
     }
 

@@ -1,4 +1,5 @@
-//! Per-user settings that must survive a restart: the risk limits and the kill switch. A fired kill
+//! Per-user settings that must survive a restart: the risk limits, the kill switch, and the state
+//! of strategies that hold a multi-day-safe phase (option structures). A fired kill
 //! switch in particular must still be fired after the process comes back. Each is one JSON value
 //! under a fixed key.
 
@@ -54,6 +55,23 @@ impl Journal {
 
     pub async fn set_risk_limits(&self, limits: &RiskLimits) -> Result<(), DbError> {
         self.set_setting(RISK_LIMITS, limits).await
+    }
+
+    /// A strategy's state kept across restarts (an option structure's open basket), if any.
+    pub async fn strategy_state<T: DeserializeOwned>(
+        &self,
+        strategy_id: i64,
+    ) -> Result<Option<T>, DbError> {
+        self.setting(&format!("strategy_state:{strategy_id}")).await
+    }
+
+    pub async fn set_strategy_state<T: Serialize>(
+        &self,
+        strategy_id: i64,
+        state: &T,
+    ) -> Result<(), DbError> {
+        self.set_setting(&format!("strategy_state:{strategy_id}"), state)
+            .await
     }
 
     /// The kill switch as last stored; inactive until first set.

@@ -307,7 +307,10 @@ impl RiskManager {
         if instrument.trim().is_empty() {
             return Err(RiskError::EmptyInstrument);
         }
-        check_price("average price", instrument, average_price)?;
+        // A flat book has no average price (the kill switch resets books to flat with 0).
+        if quantity != 0 {
+            check_price("average price", instrument, average_price)?;
+        }
         let key = (instrument.to_string(), strategy_id);
         let book = self.books.entry(key.clone()).or_default();
         book.quantity = quantity;
@@ -315,9 +318,11 @@ impl RiskManager {
         if book.is_empty() {
             self.books.remove(&key);
         }
-        self.marks
-            .entry(instrument.to_string())
-            .or_insert(average_price);
+        if quantity != 0 {
+            self.marks
+                .entry(instrument.to_string())
+                .or_insert(average_price);
+        }
         self.latch_halt();
         Ok(())
     }
@@ -408,6 +413,16 @@ impl RiskManager {
     /// the service should fire it.
     pub fn needs_kill_switch(&self) -> bool {
         self.halted().is_some() && !self.kill_switch.active && !self.halt_acknowledged
+    }
+
+    /// Counts intents approved before a restart (their times, any order) in the orders-per-minute
+    /// window, so a restart does not open a fresh minute's allowance.
+    pub fn restore_approvals(&mut self, mut times: Vec<u64>) {
+        times.sort_unstable();
+        for t in times {
+            self.tick(t);
+            self.window.push(t);
+        }
     }
 
     /// Starts a trading day: realised P&L, charges, the order window and the halt are cleared.

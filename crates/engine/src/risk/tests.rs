@@ -211,6 +211,22 @@ fn kill_switch_rejects_everything_until_reset() {
 }
 
 #[test]
+fn approvals_restored_after_a_restart_count_in_the_window() {
+    let mut rm = RiskManager::new(RiskLimits {
+        max_orders_per_minute: 3,
+        ..limits()
+    })
+    .unwrap();
+    // Two approvals journalled before the restart, given in any order.
+    rm.restore_approvals(vec![120_000, 100_000]);
+    let one = intent("NSE:INFY", Some(1), Buy, 1, 100.0);
+    assert_eq!(approved(&rm.check(&one, 130_000)), 1);
+    assert!(rejection(&rm.check(&one, 140_000)).contains("orders per minute"));
+    // The older one leaves the window at 160 s.
+    assert_eq!(approved(&rm.check(&one, 160_000)), 1);
+}
+
+#[test]
 fn orders_per_minute_is_a_sliding_window() {
     let mut rm = RiskManager::new(RiskLimits {
         max_orders_per_minute: 3,
@@ -554,4 +570,12 @@ fn restored_positions_count_toward_limits() {
         approved(&rm.check(&intent("NSE:A", Some(3), Buy, 20, 500.0), 1)),
         20
     );
+    // Reset to flat with no price (the kill switch does, once the account is flat): allowed, and
+    // the book no longer counts.
+    let before = rm.usage(2).gross_exposure;
+    rm.restore_position("NSE:C", None, 7, 100.0).unwrap();
+    assert_eq!(rm.usage(2).gross_exposure, before + 700.0);
+    rm.restore_position("NSE:C", None, 0, 0.0).unwrap();
+    assert_eq!(rm.position("NSE:C", None), 0);
+    assert_eq!(rm.usage(2).gross_exposure, before);
 }

@@ -8,7 +8,9 @@ use crate::execution::OrderRequest;
 use crate::journal::now_ms;
 use crate::options::ChainSource;
 use crate::risk::OrderIntent;
-use crate::strategy::options::{Basket, BasketLeg, OptionAction, OptionSpec, OptionStrategy};
+use crate::strategy::options::{
+    Basket, BasketLeg, OptionAction, OptionSpec, OptionStrategy, SavedPhase,
+};
 use model::broker::Product;
 use model::options::Underlying;
 use model::trading::{RiskVerdict, SignalEvent, SignalSide, StrategyConfig, StrategyId};
@@ -71,6 +73,21 @@ async fn run(
     every: Duration,
     svc: Weak<TradingService>,
 ) {
+    // After a restart: the basket it holds (or that it is done for the day) comes back.
+    if let Some(s) = svc.upgrade() {
+        match s.journal_db().strategy_state::<SavedPhase>(id).await {
+            Ok(Some(saved)) => {
+                let phase = match &saved {
+                    SavedPhase::Open { .. } => "open",
+                    SavedPhase::Done { .. } => "done",
+                };
+                info!(phase, "option structure resumed");
+                strategy.restore(saved);
+            }
+            Ok(None) => {}
+            Err(e) => warn!(error = %e, "option structure state unreadable; starting flat"),
+        }
+    }
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
@@ -101,6 +118,7 @@ async fn run(
                 if let Err(e) = r {
                     warn!(error = %e, "option structure out of step");
                 }
+                save(&s, id, &strategy).await;
             }
             Some(OptionAction::Exit { reason, pnl }) => {
                 let Some(basket) = strategy.position().map(|p| p.basket.clone()) else {
@@ -123,8 +141,18 @@ async fn run(
                 if let Err(e) = r {
                     warn!(error = %e, "option structure out of step");
                 }
+                save(&s, id, &strategy).await;
             }
             None => {}
+        }
+    }
+}
+
+/// Keeps the phase for a restart (see [`SavedPhase`]).
+async fn save(s: &TradingService, id: StrategyId, strategy: &OptionStrategy) {
+    if let Some(saved) = strategy.saved() {
+        if let Err(e) = s.journal_db().set_strategy_state(id, &saved).await {
+            warn!(error = %e, "option structure state not saved: a restart would start it flat");
         }
     }
 }

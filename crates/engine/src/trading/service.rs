@@ -222,7 +222,8 @@ impl TradingService {
                 }
                 self.executor.set_halted(kill.active);
                 *lock(&self.kill) = kill;
-                self.restore_positions().await
+                self.restore_positions().await?;
+                self.restore_approvals().await
             })
             .await
             .map(|_| ())
@@ -263,6 +264,27 @@ impl TradingService {
         if !rolled {
             risk.new_day();
         }
+        Ok(())
+    }
+
+    /// The last minute's approved intents (from the journalled signals) count toward the
+    /// orders-per-minute limit after a restart. A basket's signal counts once here, though its
+    /// legs counted one each before.
+    async fn restore_approvals(&self) -> Result<(), EngineError> {
+        let since = now_ms().saturating_sub(crate::risk::WINDOW_MS);
+        let times: Vec<u64> = self
+            .journal
+            .signals(10_000)
+            .await?
+            .into_iter()
+            .take_while(|s| s.ts_ms > since)
+            .filter(|s| !matches!(s.verdict, RiskVerdict::Rejected { .. }))
+            .map(|s| s.ts_ms)
+            .collect();
+        if !times.is_empty() {
+            info!(count = times.len(), "approvals of the last minute restored");
+        }
+        lock(&self.risk).restore_approvals(times);
         Ok(())
     }
 
@@ -964,31 +986,10 @@ impl TradingService {
                     kill_switch: state.clone(),
                 });
                 warn!(%reason, "kill switch fired");
-                match self.executor.kill_now().await {
-                    Ok(r) => {
-                        info!(
-                            cancelled = r.cancelled,
-                            squared = r.squared,
-                            "kill switch: orders sent"
-                        );
-                        for f in &r.failures {
-                            warn!(failure = %f, "kill switch");
-                        }
-                    }
-                    Err(e) => warn!(error = %e, "kill switch: cancel/square-off failed"),
-                }
-                let mut flat = self.wait_flat().await;
-                if !flat {
-                    // Something resisted the fast path (a refused cancel, a remainder left):
-                    // the thorough one, order by order, round after round.
-                    if let Err(e) = self.executor.cancel_all().await {
-                        warn!(error = %e, "kill switch: cancelling open orders failed");
-                    }
-                    if let Err(e) = self.executor.flatten().await {
-                        warn!(error = %e, "kill switch: squaring off failed");
-                    }
-                    flat = self.wait_flat().await;
-                }
+                // Its requests use the share of Kite's rate limits kept free of background reads.
+                kite::urgent(self.flatten_after_kill()).await;
+                let flat = kite::urgent(self.wait_flat()).await;
+                let flat = flat || kite::urgent(self.flatten_thoroughly()).await;
                 if flat {
                     state.flattened_ms = Some(now_ms());
                     self.books_flat();
@@ -1017,6 +1018,35 @@ impl TradingService {
                 Ok(state)
             }
         }
+    }
+
+    /// The kill switch's fast path: cancels and square-offs side by side.
+    async fn flatten_after_kill(&self) {
+        match self.executor.kill_now().await {
+            Ok(r) => {
+                info!(
+                    cancelled = r.cancelled,
+                    squared = r.squared,
+                    "kill switch: orders sent"
+                );
+                for f in &r.failures {
+                    warn!(failure = %f, "kill switch");
+                }
+            }
+            Err(e) => warn!(error = %e, "kill switch: cancel/square-off failed"),
+        }
+    }
+
+    /// When something resisted the fast path (a refused cancel, a remainder left): the thorough
+    /// one, order by order, round after round. Whether the account ended flat.
+    async fn flatten_thoroughly(&self) -> bool {
+        if let Err(e) = self.executor.cancel_all().await {
+            warn!(error = %e, "kill switch: cancelling open orders failed");
+        }
+        if let Err(e) = self.executor.flatten().await {
+            warn!(error = %e, "kill switch: squaring off failed");
+        }
+        self.wait_flat().await
     }
 
     /// The account is flat: so is every book. The kill switch's square-offs carry no strategy, so

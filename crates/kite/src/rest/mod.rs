@@ -14,4 +14,4 @@ pub mod session;
 
 pub use client::{KiteClient, KiteConfig, KITE_API_ROOT, KITE_LOGIN_URL};
 pub use error::KiteError;
-pub use limits::{Class, RateLimits};
+pub use limits::{urgent, Class, RateLimits};

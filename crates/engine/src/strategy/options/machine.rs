@@ -112,6 +112,15 @@ impl Phase {
     }
 }
 
+/// What of a structure's day survives a restart of the engine: an open basket (so it goes on
+/// managing its exit instead of entering a second one) or the day it was done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum SavedPhase {
+    Open { position: Position, day: NaiveDate },
+    Done { day: NaiveDate },
+}
+
 /// One option structure trading one basket a day.
 #[derive(Debug, Clone)]
 pub struct OptionStrategy {
@@ -160,6 +169,34 @@ impl OptionStrategy {
         match &self.phase {
             Phase::Open(p) | Phase::Exiting(p) => Some(p),
             _ => None,
+        }
+    }
+
+    /// The phase to keep across a restart, when there is one worth keeping (entering and exiting
+    /// are moments; flat is the start).
+    pub fn saved(&self) -> Option<SavedPhase> {
+        match &self.phase {
+            Phase::Open(p) | Phase::Exiting(p) => Some(SavedPhase::Open {
+                position: p.clone(),
+                day: self.day,
+            }),
+            Phase::Done(day) => Some(SavedPhase::Done { day: *day }),
+            Phase::Flat | Phase::Entering(_) => None,
+        }
+    }
+
+    /// Resumes a saved phase (a new strategy starts flat). A basket done on an earlier day is
+    /// forgotten at the first chain of a later one, as without a restart.
+    pub fn restore(&mut self, saved: SavedPhase) {
+        match saved {
+            SavedPhase::Open { position, day } => {
+                self.phase = Phase::Open(position);
+                self.day = self.day.max(day);
+            }
+            SavedPhase::Done { day } => {
+                self.phase = Phase::Done(day);
+                self.day = self.day.max(day);
+            }
         }
     }
 

@@ -15,7 +15,7 @@ mod select;
 mod spec;
 
 pub use error::OptionError;
-pub use machine::{ExitReason, OptionAction, OptionStrategy, Phase, Position};
+pub use machine::{ExitReason, OptionAction, OptionStrategy, Phase, Position, SavedPhase};
 pub use params::{
     BasketRules, BearPutParams, BullCallParams, ClockTime, IronCondorParams, Select, SpreadParams,
     StraddleParams, StrangleParams,

@@ -579,6 +579,44 @@ fn exits_at_exit_time_whatever_the_pnl_and_enters_no_later() {
 }
 
 #[test]
+fn a_restart_resumes_the_open_basket_and_the_done_day() {
+    let mut s = straddle();
+    assert_eq!(s.saved(), None, "flat: nothing to keep");
+    entered(&mut s);
+    let saved = s.saved().expect("an open basket is kept");
+    // Through JSON, as stored.
+    let text = serde_json::to_string(&saved).unwrap();
+    let saved: SavedPhase = serde_json::from_str(&text).unwrap();
+    let mut resumed = straddle();
+    resumed.restore(saved);
+    assert_eq!(resumed.position(), s.position());
+    // It manages the exit instead of entering a second basket.
+    assert!(matches!(
+        resumed.on_chain(&chain(), at(15, 15)),
+        Some(OptionAction::Exit {
+            reason: ExitReason::Time,
+            ..
+        })
+    ));
+    resumed.on_exited().unwrap();
+    let done = resumed.saved().expect("the done day is kept");
+    let mut again = straddle();
+    again.restore(done);
+    assert_eq!(
+        again.on_chain(&chain(), at(10, 0)),
+        None,
+        "one basket a day"
+    );
+    // A later day's chain: free to enter again.
+    let mut tomorrow = chain();
+    tomorrow.as_of_ms += 86_400_000;
+    assert!(matches!(
+        again.on_chain(&tomorrow, at(10, 0)),
+        Some(OptionAction::Enter(_))
+    ));
+}
+
+#[test]
 fn a_debit_spread_takes_profit_on_its_debit() {
     let mut s = OptionSpec::parse("bull_call_spread", &["target_pct=50"])
         .unwrap()
