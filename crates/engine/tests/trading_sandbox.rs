@@ -119,6 +119,80 @@ impl Strategy for Stuck {
     fn reset(&mut self) {}
 }
 
+/// Kite's rate limit refusing the kill switch's square-offs (another app on the account, a burst):
+/// a 429 means not placed, so they go again at once, same tag, and the account is still flat
+/// within the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_switch_square_offs_refused_by_429_go_again_within_the_second() {
+    let r = rig("kill429").await;
+    for (sym, side, q) in [
+        ("INFY", TransactionType::Buy, 4),
+        ("ITC", TransactionType::Sell, 6),
+        ("TCS", TransactionType::Buy, 2),
+    ] {
+        r.kite.place_order(&market(sym, side, q)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(net_positions(&r.kite).await.len(), 3);
+    let http = reqwest::Client::new();
+    let admin = |path: &str| format!("{}{path}", r.sb.http_url());
+    http.delete(admin("/admin/rest/requests"))
+        .send()
+        .await
+        .unwrap();
+    http.post(admin(
+        "/admin/rest/fail?count=2&status=429&classes=order_place",
+    ))
+    .send()
+    .await
+    .unwrap();
+    let state = r
+        .engine
+        .trading()
+        .kill_switch(KillSwitchAction::Fire {
+            reason: Some("test".into()),
+        })
+        .await
+        .unwrap();
+    let flat_ms = state.flattened_ms.expect("flat") - state.since_ms.unwrap();
+    eprintln!("kill switch with two 429s: flat {flat_ms} ms after firing");
+    assert!(flat_ms < 1_000, "flat {flat_ms} ms after firing");
+    assert!(net_positions(&r.kite).await.is_empty());
+    let log: serde_json::Value = http
+        .get(admin("/admin/rest/requests"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let places: Vec<u64> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["class"] == "order_place")
+        .map(|e| e["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        places.iter().filter(|s| **s == 429).count(),
+        2,
+        "{places:?}"
+    );
+    assert_eq!(
+        places.iter().filter(|s| **s == 200).count(),
+        3,
+        "{places:?}"
+    );
+    // One order per tag at the broker: a refused placement was never a placement.
+    let orders = r.kite.orders().await.unwrap();
+    let mut tags: Vec<_> = orders.iter().filter_map(|o| o.tag.clone()).collect();
+    let n = tags.len();
+    tags.sort();
+    tags.dedup();
+    assert_eq!(tags.len(), n, "a tag placed twice");
+    let _ = std::fs::remove_dir_all(&r.dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_switch_flattens_within_a_second_while_a_strategy_is_stuck_and_survives_restart() {
     let r = rig("kill").await;

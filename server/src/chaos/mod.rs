@@ -323,8 +323,8 @@ async fn trade_under_faults(
         if !killed && Instant::now() >= kill_at {
             killed = true;
             // The kill switch is measured with REST answering (ticker faults and the market keep
-            // going): a square-off refused by a 429 burst waits for the thorough path (see
-            // BENCHMARKS.md), which the one-second promise does not cover yet.
+            // going); square-offs refused by a 429 are sent again at once, which
+            // `kill_switch_square_offs_refused_by_429_go_again_within_the_second` measures.
             for q in [
                 "/admin/rest/fail?count=0",
                 "/admin/rest/delay_place?ms=0",

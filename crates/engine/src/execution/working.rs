@@ -237,7 +237,25 @@ impl Executor {
             let message = "blocked: the kill switch is active".to_string();
             return Err(self.refuse_unsent(tag, message).await);
         }
-        let order_id = match self.kite().place_order(&params).await {
+        let mut refused = 0u32;
+        let placed_id = loop {
+            match self.kite().place_order(&params).await {
+                // Kite's rate limit refused it, so it certainly was not placed: the kill switch's
+                // square-offs go again, same tag, rather than wait for its thorough pass.
+                Err(KiteError::Network { status: 429, .. })
+                    if kite::rest::limits::is_urgent() && refused < 3 =>
+                {
+                    refused += 1;
+                    warn!(
+                        attempt = refused,
+                        "placement refused by the rate limit; again"
+                    );
+                    tokio::time::sleep(Duration::from_millis(100 << (refused - 1))).await;
+                }
+                other => break other,
+            }
+        };
+        let order_id = match placed_id {
             Ok(id) => id,
             Err(e) if e.is_ambiguous() || matches!(e, KiteError::OrderOutcomeUnknown { .. }) => {
                 warn!(error = %e, "placement outcome unknown; left Pending for reconciliation");
