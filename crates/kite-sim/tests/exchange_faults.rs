@@ -127,3 +127,46 @@ async fn random_faults_follow_their_seed() {
         (400, Some("InputException"))
     );
 }
+
+/// The login page is Kite's website, not its API: injected API faults (and rate limits) wait for
+/// the next API call instead of refusing a trader's login.
+#[tokio::test]
+async fn the_login_page_is_not_hit_by_api_faults() {
+    let sb = frozen().await;
+    let token = sb.mint_access_token();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    http.post(format!(
+        "{}/admin/rest/fail?count=1&status=429&classes=other",
+        sb.http_url()
+    ))
+    .send()
+    .await
+    .unwrap();
+    sb.set_redirect_url("http://127.0.0.1:9/callback");
+    let page = http
+        .get(format!(
+            "{}/connect/login?v=3&api_key={}",
+            sb.http_url(),
+            sb.api_key()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let form = http
+        .post(format!("{}/connect/login", sb.http_url()))
+        .form(&[
+            ("api_key", sb.api_key()),
+            ("user_id", kite_sim::auth::DEMO_USER),
+            ("password", "sandbox"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 302);
+    // The fault is still armed for the API.
+    assert_eq!(profile_statuses(&sb, &token, 2).await, vec![429, 200]);
+}

@@ -139,6 +139,22 @@ fn json<T: serde::Serialize>(v: &T) -> Option<String> {
     serde_json::to_string(v).ok()
 }
 
+/// Connect Kite as a trader would when a fault lands on it (a 5xx on the token exchange): try
+/// again a moment later, a few times.
+async fn connect(srv: &ServerProc, t: &Trader) -> anyhow::Result<()> {
+    let mut last = None;
+    for _ in 0..5 {
+        match srv.connect_kite(&t.cookie, t.id).await {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+    Err(last
+        .unwrap_or_else(|| anyhow::anyhow!("no attempt"))
+        .context(format!("{}: connecting Kite", t.id)))
+}
+
 /// Registers the traders (as `kite-agent users add` does) and their apps at the sandbox.
 async fn register(sb: &Sandbox, srv: &ServerProc) -> anyhow::Result<Vec<Trader>> {
     let db = Db::open(&srv.dir.join("kite-agent.db")).await?;
@@ -218,9 +234,7 @@ async fn trade_under_faults(
     srv.spawn().await?;
     for t in &mut traders {
         t.cookie = srv.login(t.id, &t.email).await?;
-        srv.connect_kite(&t.cookie, t.id)
-            .await
-            .with_context(|| format!("{}: connecting Kite", t.id))?;
+        connect(srv, t).await?;
     }
     let symbols = [
         ["NSE:INFY", "NSE:ITC", "NSE:TCS"],
@@ -298,7 +312,7 @@ async fn trade_under_faults(
         // The expired trader connects Kite again a few seconds later.
         if let Some((i, at)) = expired {
             if Instant::now() >= at {
-                srv.connect_kite(&traders[i].cookie, traders[i].id)
+                connect(srv, &traders[i])
                     .await
                     .context("connecting Kite again after the expiry")?;
                 expired = None;
@@ -356,7 +370,7 @@ async fn trade_under_faults(
 
     // Wind down: stop the strategies, let in-flight orders finish and the 2 s reconciliation run.
     if let Some((i, _)) = expired.take() {
-        srv.connect_kite(&traders[i].cookie, traders[i].id).await?;
+        connect(srv, &traders[i]).await?;
     }
     admin(&http, sb, "/admin/rest/fail?count=0").await.ok();
     for t in &traders {

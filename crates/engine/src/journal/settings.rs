@@ -12,6 +12,7 @@ use sqlx::Row;
 
 const RISK_LIMITS: &str = "risk_limits";
 const KILL_SWITCH: &str = "kill_switch";
+const ALERT_EMAIL: &str = "alert_email";
 
 impl Journal {
     async fn setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, DbError> {
@@ -72,6 +73,16 @@ impl Journal {
     ) -> Result<(), DbError> {
         self.set_setting(&format!("strategy_state:{strategy_id}"), state)
             .await
+    }
+
+    /// Whether the user asked for their alerts by mail; off until they first say. A value that
+    /// does not parse is an error, not "off": they would silently stop getting mails they asked for.
+    pub async fn alert_email(&self) -> Result<bool, DbError> {
+        Ok(self.setting(ALERT_EMAIL).await?.unwrap_or(false))
+    }
+
+    pub async fn set_alert_email(&self, on: bool) -> Result<(), DbError> {
+        self.set_setting(ALERT_EMAIL, &on).await
     }
 
     /// The kill switch as last stored; inactive until first set.

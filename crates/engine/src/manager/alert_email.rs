@@ -5,11 +5,8 @@
 
 use crate::db::{Db, DbError};
 use crate::hub::UserId;
-use crate::journal::corrupt;
+use crate::journal::Journal;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-
-const KEY: &str = "alert_email";
 
 /// What the Alerts page shows: whether alerts are mailed, and to which registered address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,33 +18,13 @@ pub struct AlertEmail {
 
 /// Whether `user` asked for alert mails; `false` until they first say.
 pub async fn enabled(db: &Db, user: &UserId) -> Result<bool, DbError> {
-    let row = sqlx::query(
-        "SELECT setting_value FROM user_settings WHERE user_id = ? AND setting_key = ?",
-    )
-    .bind(user.as_str())
-    .bind(KEY)
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(row) = row else {
-        return Ok(false);
-    };
-    let text: String = row.try_get("setting_value")?;
-    // A value that does not parse is reported, not read as "off": the trader would silently stop
-    // getting the mails they asked for.
-    serde_json::from_str(&text).map_err(|e| corrupt("user_settings", format!("{KEY}: {e}")))
+    Journal::new(db.clone(), user.clone()).alert_email().await
 }
 
 pub async fn set_enabled(db: &Db, user: &UserId, on: bool) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO user_settings (user_id, setting_key, setting_value) VALUES (?, ?, ?) \
-         ON CONFLICT (user_id, setting_key) DO UPDATE SET setting_value = excluded.setting_value",
-    )
-    .bind(user.as_str())
-    .bind(KEY)
-    .bind(if on { "true" } else { "false" })
-    .execute(db.pool())
-    .await?;
-    Ok(())
+    Journal::new(db.clone(), user.clone())
+        .set_alert_email(on)
+        .await
 }
 
 #[cfg(test)]
@@ -75,7 +52,7 @@ mod tests {
             "UPDATE user_settings SET setting_value = 'yes' WHERE user_id = ? AND setting_key = ?",
         )
         .bind(a.as_str())
-        .bind(KEY)
+        .bind("alert_email")
         .execute(db.pool())
         .await
         .unwrap();

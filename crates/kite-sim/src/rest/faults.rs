@@ -253,6 +253,11 @@ fn api_key_of(req: &Request) -> String {
 }
 
 pub async fn middleware(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    // The login page is Kite's website (kite.zerodha.com), not its API: neither the API's rate
+    // limits nor the API's injected faults apply to it.
+    if req.uri().path().starts_with("/connect/") {
+        return next.run(req).await;
+    }
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let class = Class::of(&method, &path);
