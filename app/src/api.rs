@@ -170,13 +170,6 @@ pub async fn get_health() -> Result<model::Health, ServerFnError> {
     Ok(manager()?.health(Some(&user)).await)
 }
 
-/// Whether the user's alerts are also mailed, and the registered address they go to.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AlertEmailSetting {
-    pub enabled: bool,
-    pub email: String,
-}
-
 #[cfg(feature = "ssr")]
 fn alert_email_error(e: engine::ManagerError) -> ServerFnError {
     ServerFnError::new(format!("the alert email setting is unavailable: {e}"))
@@ -184,26 +177,18 @@ fn alert_email_error(e: engine::ManagerError) -> ServerFnError {
 
 /// The user's "email me my alerts" setting (off until they turn it on).
 #[server]
-pub async fn get_alert_email() -> Result<AlertEmailSetting, ServerFnError> {
-    let s = manager()?
+pub async fn get_alert_email() -> Result<model::AlertEmailSetting, ServerFnError> {
+    manager()?
         .alert_email(&current_user()?)
         .await
-        .map_err(alert_email_error)?;
-    Ok(AlertEmailSetting {
-        enabled: s.enabled,
-        email: s.email,
-    })
+        .map_err(alert_email_error)
 }
 
 /// Turns the user's alert mails on or off; returns the setting as stored.
 #[server]
-pub async fn set_alert_email(enabled: bool) -> Result<AlertEmailSetting, ServerFnError> {
-    let s = manager()?
+pub async fn set_alert_email(enabled: bool) -> Result<model::AlertEmailSetting, ServerFnError> {
+    manager()?
         .set_alert_email(&current_user()?, enabled)
         .await
-        .map_err(alert_email_error)?;
-    Ok(AlertEmailSetting {
-        enabled: s.enabled,
-        email: s.email,
-    })
+        .map_err(alert_email_error)
 }

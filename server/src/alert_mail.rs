@@ -9,9 +9,8 @@
 
 use crate::auth::Mailer;
 use chrono::{DateTime, FixedOffset};
-use engine::manager::alert_email;
 use engine::users::{UserError, UserRegistry};
-use engine::{Db, UserEngine, UserId};
+use engine::{Db, Journal, UserEngine, UserId};
 use model::{Alert, LiveMessage};
 use std::any::Any;
 use std::sync::{Arc, Weak};
@@ -75,7 +74,10 @@ impl AlertMail {
 
     /// Sends one batch if the user's setting is on now.
     async fn deliver(&self, user: &UserId, batch: Vec<Alert>) {
-        match alert_email::enabled(&self.db, user).await {
+        match Journal::new(self.db.clone(), user.clone())
+            .alert_email()
+            .await
+        {
             Ok(true) => {}
             Ok(false) => {
                 debug!(user = %user, alerts = batch.len(), "alert mail off; not sent");
@@ -307,7 +309,10 @@ mod tests {
     async fn alerts_in_one_window_make_one_mail() {
         let r = rig(Duration::from_millis(400)).await;
         let user = UserId::new("AB1234");
-        alert_email::set_enabled(&r.db, &user, true).await.unwrap();
+        Journal::new(r.db.clone(), user.clone())
+            .set_alert_email(true)
+            .await
+            .unwrap();
         let owner: Arc<dyn Any + Send + Sync> = Arc::new(());
         let (tx, _) = broadcast::channel(16);
         let task = r
@@ -366,7 +371,10 @@ mod tests {
         assert!(got
             .iter()
             .any(|m| m.contains("Subject: Kite Agent: Market feed lost\r\n")));
-        alert_email::set_enabled(&r.db, &user, false).await.unwrap();
+        Journal::new(r.db.clone(), user.clone())
+            .set_alert_email(false)
+            .await
+            .unwrap();
         tx.send(LiveMessage::Alert {
             alert: alert(5, AlertKind::Fill, "Order filled", "x"),
         })
@@ -386,7 +394,10 @@ mod tests {
     async fn a_lagging_receiver_keeps_mailing_and_a_failed_send_does_not_stop_it() {
         let r = rig(Duration::from_millis(300)).await;
         let user = UserId::new("AB1234");
-        alert_email::set_enabled(&r.db, &user, true).await.unwrap();
+        Journal::new(r.db.clone(), user.clone())
+            .set_alert_email(true)
+            .await
+            .unwrap();
         let owner: Arc<dyn Any + Send + Sync> = Arc::new(());
         let (tx, rx) = broadcast::channel(4);
         // Overrun the receiver before its task runs: it starts lagged.

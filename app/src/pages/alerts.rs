@@ -1,12 +1,12 @@
 //! Alerts: the server's recent alerts for this user, joined by the ones pushed live since the page
 //! loaded, newest first, filterable by what they are about; and the switch that also mails them.
 
-use crate::api::{get_alert_email, get_alerts, set_alert_email, AlertEmailSetting};
+use crate::api::{get_alert_email, get_alerts, set_alert_email};
 use crate::components::toasts::{kind_key, level_key};
 use crate::live::LiveFeed;
 use crate::trading_feed::{error_text, ist_time};
 use leptos::prelude::*;
-use model::{Alert, AlertKind};
+use model::{Alert, AlertEmailSetting, AlertKind};
 use std::collections::HashSet;
 
 /// What the filter buttons group alerts by.

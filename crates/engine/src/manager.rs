@@ -12,15 +12,12 @@ use crate::users::{ExposeSecret, User, UserError, UserRegistry};
 use chrono::{DateTime, Duration as ChronoDuration, FixedOffset, TimeZone, Utc};
 use kite::ticker::Credentials;
 use kite::{KiteClient, KiteConfig, KiteError, TickerConfig};
-use model::WatchInstrument;
+use model::{AlertEmailSetting, WatchInstrument};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
-
-pub mod alert_email;
-pub use alert_email::AlertEmail;
 
 /// Runs once for every engine the manager starts, right after it is in the hub: the server hangs
 /// per-engine work on it (alert mails) without the engine knowing about mail.
@@ -128,12 +125,14 @@ impl EngineManager {
     }
 
     /// Whether `user` gets their alerts by mail, and at which registered address.
-    pub async fn alert_email(&self, user: &UserId) -> Result<AlertEmail, ManagerError> {
+    pub async fn alert_email(&self, user: &UserId) -> Result<AlertEmailSetting, ManagerError> {
         let record = self.registry.get(user.as_str()).await?;
-        let enabled = alert_email::enabled(&self.db, user)
+        let enabled = self
+            .journal(user)
+            .alert_email()
             .await
             .map_err(UserError::from)?;
-        Ok(AlertEmail {
+        Ok(AlertEmailSetting {
             enabled,
             email: record.email().to_string(),
         })
@@ -144,15 +143,20 @@ impl EngineManager {
         &self,
         user: &UserId,
         enabled: bool,
-    ) -> Result<AlertEmail, ManagerError> {
+    ) -> Result<AlertEmailSetting, ManagerError> {
         let record = self.registry.get(user.as_str()).await?;
-        alert_email::set_enabled(&self.db, user, enabled)
+        self.journal(user)
+            .set_alert_email(enabled)
             .await
             .map_err(UserError::from)?;
-        Ok(AlertEmail {
+        Ok(AlertEmailSetting {
             enabled,
             email: record.email().to_string(),
         })
+    }
+
+    fn journal(&self, user: &UserId) -> crate::journal::Journal {
+        crate::journal::Journal::new(self.db.clone(), user.clone())
     }
 
     pub fn hub(&self) -> &Arc<EngineHub> {

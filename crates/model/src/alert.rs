@@ -77,3 +77,11 @@ mod tests {
         assert!(AlertKind::KillSwitch.level() > AlertKind::FeedLost.level());
     }
 }
+
+/// `GET|POST /api/alerts/email`: whether the user's alerts are also mailed (off until they turn it
+/// on), and the registered address they go to (the one their login codes go to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertEmailSetting {
+    pub enabled: bool,
+    pub email: String,
+}

@@ -14,7 +14,7 @@ pub mod status;
 pub mod tick;
 pub mod trading;
 
-pub use alert::{Alert, AlertKind, AlertLevel};
+pub use alert::{Alert, AlertEmailSetting, AlertKind, AlertLevel};
 pub use instrument::{Exchange, InstrumentToken, Segment, WatchInstrument, WatchRow};
 pub use live::{ClientMessage, LiveMessage};
 pub use status::{ComponentHealth, Health, ServerStatus, TickerState, TradingMode, UserHealth};

@@ -128,3 +128,41 @@ async fn fills_are_journalled_once_per_trade_and_per_user() {
     assert_eq!(a.orders(10).await.unwrap().len(), 0);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn alert_email_is_off_by_default_per_user_and_kept_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let a = UserId::new("AB1234");
+    let b = UserId::new("CD5678");
+    let of = |db: &Db, u: &UserId| Journal::new(db.clone(), u.clone());
+    {
+        let db = Db::open(&path).await.unwrap();
+        assert!(!of(&db, &a).alert_email().await.unwrap());
+        of(&db, &a).set_alert_email(true).await.unwrap();
+        assert!(of(&db, &a).alert_email().await.unwrap());
+        assert!(
+            !of(&db, &b).alert_email().await.unwrap(),
+            "one user's choice only"
+        );
+    }
+    let db = Db::open(&path).await.unwrap();
+    assert!(
+        of(&db, &a).alert_email().await.unwrap(),
+        "survives a reopen"
+    );
+    of(&db, &a).set_alert_email(false).await.unwrap();
+    assert!(!of(&db, &a).alert_email().await.unwrap());
+    sqlx::query(
+        "UPDATE user_settings SET setting_value = 'yes' WHERE user_id = ? AND setting_key = ?",
+    )
+    .bind(a.as_str())
+    .bind("alert_email")
+    .execute(db.pool())
+    .await
+    .unwrap();
+    assert!(matches!(
+        of(&db, &a).alert_email().await,
+        Err(crate::db::DbError::Corrupt { .. })
+    ));
+}

@@ -48,13 +48,12 @@ fn nz(n: u32) -> NonZeroU32 {
 }
 
 /// At most `n` requests in any sliding window of `window` (Kite's per-second limits, with a margin
-/// for the network's jitter). Unlike a token bucket, whose burst of `n` would let `2n - 1` into some
-/// one-second window, this never breaches one; unlike spacing requests evenly, it lets a burst of up
-/// to `n` go at once — the kill switch's square-offs leave side by side, not 100 ms apart.
+/// for the network's jitter): unlike a token bucket, whose burst of `n` would let `2n - 1` into some
+/// one-second window, this never breaches one.
 ///
 /// Ordinary requests are spaced `window / n` apart and may fill only `n - reserve` of a window; the
-/// rest is kept for [`urgent`] ones (the kill switch), which go at once while there is room and so
-/// never queue behind background reads.
+/// rest is kept for [`urgent`] ones (the kill switch), which are not spaced and go at once while
+/// there is room — its square-offs leave side by side and never queue behind background reads.
 pub(crate) struct SlidingWindow {
     n: usize,
     reserve: usize,
