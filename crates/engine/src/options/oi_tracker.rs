@@ -13,7 +13,7 @@ use kite::TickerHandle;
 use model::options::{OiStrike, OiSummary, Underlying};
 use model::{InstrumentToken, Mode, Tick};
 use quant::options::chain::StrikeRow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -49,6 +49,10 @@ struct Books {
     legs: HashMap<InstrumentToken, Leg>,
     /// Spot index token → underlyings priced off it.
     spots: HashMap<InstrumentToken, Vec<Underlying>>,
+    /// Options of expired books: still legs for [`OiTracker::is_leg`], because ticks sent before
+    /// the unsubscribe took effect keep arriving and must not reach the dashboards as market-watch
+    /// ticks. A few hundred tokens per roll; an expired contract never trades again.
+    retired: HashSet<InstrumentToken>,
 }
 
 struct Inner {
@@ -199,7 +203,8 @@ impl OiTracker {
 
     /// Whether `token` is an option this tracker follows (its ticks are not market-watch ticks).
     pub fn is_leg(&self, token: InstrumentToken) -> bool {
-        self.read().legs.contains_key(&token)
+        let b = self.read();
+        b.legs.contains_key(&token) || b.retired.contains(&token)
     }
 
     /// Takes a tick's OI, volume or spot price, if the token is tracked. Ticks in a mode without
@@ -274,6 +279,7 @@ impl OiTracker {
                 if let Some(book) = b.books.remove(u) {
                     for t in &book.legs {
                         b.legs.remove(t);
+                        b.retired.insert(*t);
                     }
                     gone.extend(book.legs);
                 }
