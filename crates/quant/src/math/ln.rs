@@ -9,6 +9,8 @@
 //! `ln(1 + f) = f - f²/2 + s·(f²/2 + R(s²))`, `R` a degree-14 minimax polynomial in `s`.
 #![allow(clippy::excessive_precision)]
 
+use super::select;
+
 const LN2_HI: f64 = 6.93147180369123816490e-01; // 0x3fe62e42_fee00000: k·LN2_HI is exact
 const LN2_LO: f64 = 1.90821492927058770002e-10; // 0x3dea39ef_35793c76
 const LG1: f64 = 6.666666666666735130e-01;
@@ -55,13 +57,6 @@ pub fn ln(x: f64) -> f64 {
         select(x == f64::INFINITY, f64::INFINITY, f64::NAN),
     );
     select(x > 0.0 && x < f64::INFINITY, value, special)
-}
-
-/// `if c { a } else { b }` through bit masks, so the compiler emits no branch.
-#[inline(always)]
-fn select(c: bool, a: f64, b: f64) -> f64 {
-    let mask = u64::from(c).wrapping_neg();
-    f64::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
 }
 
 #[cfg(test)]

@@ -1,46 +1,51 @@
 //! Implied volatilities of many options at once, for throughput.
 //!
-//! One option's solve is a dependent chain (`ln`, `exp`, `erfcx`, divisions, each waiting on
-//! the last), so the scalar solver is latency-bound: the CPU can only overlap consecutive
-//! options when the branches between them predict well, and the choice of objective (lower or
-//! upper, a coin flip on a mixed chain) does not.
+//! One option's solve is a dependent chain (`exp`, `ln`, `erfcx`, divisions, each waiting on
+//! the last), so the scalar solver is latency-bound, one option at a time. Here a block of
+//! options at a time (small enough to stay in cache) goes through passes over arrays, nearly
+//! all without a branch or a libm call, so that the compiler evaluates several options per
+//! vector instruction: 2 with x86-64's baseline SSE2, 4 or more in the AVX2 and AVX-512 builds
+//! of the same code, chosen at run time where the CPU has them ([`Build`]):
+//! 1. normalise every option and choose its objective ([`Terms::of`], [`classify_lane`]: the
+//!    discount factor by [`crate::math::exp`], the log-moneyness by [`crate::math::ln`], the
+//!    inflexion price by `erfcx` on `[0, 4]`), flagging the ones with no solve to do (an error
+//!    or a zero volatility) or beyond the branch-free range (strikes beyond e^{±16} of the
+//!    forward);
+//! 2. (scalar, cheap) resolve the flagged ones with the scalar solver's own functions and sort
+//!    the rest into two lists, one per objective, without a branch;
+//! 3. per list: the table coordinates and the bicubic stencil's place and weights
+//!    (vectorised), the 16 table reads (one option at a time: gathers, which the compiler does
+//!    not vectorise; each row is one 4-wide load), the bracket test, then one Householder step
+//!    and the scalar loop's first convergence test, and the volatility `s/√T` (vectorised); an
+//!    option is flagged when its start is not the tabulated one (outside the tables, tiny
+//!    prices) or its `erfcx` arguments are beyond the vectorised range (short-dated, far from
+//!    the money);
+//! 4. the answers into `out`; the flagged options and the few that need more steps (about 0.2%
+//!    of a typical chain) run the scalar solver's start and iteration.
 //!
-//! Here a block of options at a time (small enough to stay in cache):
-//! 1. a first pass normalises every option and chooses its objective, storing the options that
-//!    need a solve in two lists, one per objective (lower ones from the front of one buffer,
-//!    upper ones from the back, written without a branch), and errors or zeros straight into
-//!    the output;
-//! 2. each list is then solved in passes over arrays (see [`solve_list`]): the table
-//!    coordinates, the starts (from the tables, see `iv_start.rs`), then one Householder step
-//!    each and the scalar loop's first convergence test. The step pass has no branch and no
-//!    call (the `erfcx` on `[0, 4]` and the logarithm are our own branch-free functions), so
-//!    the compiler evaluates two options per SSE2 instruction, divisions and square roots
-//!    included. The tabulated start is within ~1e-4 for nearly every option, so that test
-//!    passes for nearly all of them;
-//! 3. the few options that need more (about 0.2% of a typical chain) run the scalar iteration
-//!    from their start, and the rare ones with an `erfcx` argument beyond 4 (short-dated, far
-//!    from the money) redo their step with the scalar `erfcx`.
-//!
-//! Agreement with [`Contract::implied_vol`]: the same errors, the same starts and the same
-//! iteration, but the step pass takes its logarithm from [`crate::math::ln`] (within 1 ulp,
-//! vectorisable) where the scalar solver calls libm's (which glibc runs with FMA, faster one
-//! value at a time): the two differ in the last bit of `ln` for a few percent of the options,
-//! which moves the volatility by at most a few ulps (measured: 0.8% of the bench's 1 M
-//! options differ, by at most 4.2e-16 relative; the tests require 1e-13).
+//! Agreement with [`Contract::implied_vol`]: the same numbers through the normalisation, the
+//! choice of objective and the start (both paths call these same functions), the same errors
+//! and the same iteration; but the step pass takes its logarithm from [`crate::math::ln`]
+//! where the scalar solver's iteration calls libm's (glibc runs it with FMA, faster one value
+//! at a time): the two differ in the last bit of `ln` for a few percent of the options, which
+//! moves the volatility by at most a few ulps (the tests require 1e-13 relative). The builds
+//! give identical bits (tested).
 
 use super::implied_vol::{
-    classify, householder, householder_lane, inflexion, iterate, normalise, start_analytic, Branch,
-    Inflexion, Normalised, Start, Step, Target, NEWTON_TOL,
+    classify, classify_lane, householder_lane, iterate, normalise, start, Branch, Inflexion,
+    Normalised, Step, Target, Terms, NEWTON_TOL,
 };
-use super::iv_start::{self, Coords};
+use super::iv_start::{self, Stencil, Tables};
 use super::{Contract, OptionsError};
 
-/// Options normalised, then solved, per block: the block's scratch (~100 KiB) stays in cache.
+/// Options per block: the block's arrays (~190 KiB) stay in the core's cache (256 and 512
+/// measured the same). A power of two, so that a
+/// position masked with `BLOCK - 1` is provably inside them (no bounds-check branch).
 const BLOCK: usize = 1024;
 
-/// Implied volatilities of `contracts[i]` at `prices[i]` into `out[i]`, each exactly what
-/// [`Contract::implied_vol`] returns for it (a value or that option's error), computed a block
-/// of options at a time.
+/// Implied volatilities of `contracts[i]` at `prices[i]` into `out[i]`, each what
+/// [`Contract::implied_vol`] returns for it (a value, to 1e-13 relative, or that option's
+/// error), computed a block of options at a time.
 ///
 /// Errors (and writes nothing) if the three slices differ in length.
 pub fn implied_vols(
@@ -55,54 +60,7 @@ pub fn implied_vols(
             out: out.len(),
         });
     }
-    // Blocks keep the scratch list small and in cache (a list for all options would be tens
-    // of megabytes, written and read back from memory, plus its page faults).
-    let mut pending = vec![Pending::default(); BLOCK.min(contracts.len())];
-    let mut scratch = Scratch::default();
-    for (block, first) in contracts.chunks(BLOCK).zip((0..).step_by(BLOCK)) {
-        let n = block.len();
-        // Lower-objective options fill `pending` from the front, upper ones from the back.
-        let (mut n_lower, mut n_upper) = (0usize, 0usize);
-        for (j, c) in block.iter().enumerate() {
-            let i = first + j;
-            match c.validate().and_then(|()| normalise(c, prices[i])) {
-                Err(e) => out[i] = Err(e),
-                Ok(Normalised::ZeroVol) => out[i] = Ok(0.0),
-                Ok(Normalised::Solve { x, beta, b_max }) => {
-                    let (inf, lower) = classify(x, beta, b_max);
-                    let p = Pending {
-                        index: i,
-                        x,
-                        beta,
-                        b_max,
-                        inf,
-                    };
-                    // Both slots get the record and one counter moves: no branch on the
-                    // objective. While options remain, n_lower + n_upper ≤ j < n, so the front
-                    // slot is never inside the back list (they meet only on the block's last
-                    // option, with this record).
-                    pending[n_lower] = p;
-                    pending[n - 1 - n_upper] = p;
-                    n_lower += usize::from(lower);
-                    n_upper += usize::from(!lower);
-                }
-            }
-        }
-        solve_list(
-            Branch::Lower,
-            &pending[..n_lower],
-            &mut scratch,
-            contracts,
-            out,
-        );
-        solve_list(
-            Branch::Upper,
-            &pending[n - n_upper..n],
-            &mut scratch,
-            contracts,
-            out,
-        );
-    }
+    Build::best().run(contracts, prices, out);
     Ok(())
 }
 
@@ -116,199 +74,401 @@ pub fn implied_vols_vec(
     Ok(out)
 }
 
-/// An option that needs a solve: where its answer goes and its normalised problem.
-#[derive(Clone, Copy)]
-struct Pending {
-    index: usize,
-    x: f64,
-    beta: f64,
-    b_max: f64,
-    inf: Inflexion,
+/// The instruction sets the passes are compiled for. The builds run the same operations in
+/// the same order (Rust never fuses `a * b + c` into one rounding), so they give the same
+/// bits; only how many options share a vector instruction differs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Build {
+    /// x86-64's baseline (SSE2: two options per instruction) or another architecture's.
+    Baseline,
+    /// Four options per instruction.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// Wider vectors and masks, which the compiler uses for more of the passes.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
 }
 
-impl Default for Pending {
-    fn default() -> Self {
-        Self {
-            index: 0,
-            x: -1.0,
-            beta: 0.1,
-            b_max: (-0.5f64).exp(),
-            inf: inflexion(-1.0, (-0.5f64).exp()),
+impl Build {
+    /// The best build this CPU runs (the check is cached by the standard library).
+    fn best() -> Self {
+        *Self::available().last().unwrap_or(&Self::Baseline)
+    }
+
+    /// Every build this CPU runs, best last.
+    fn available() -> Vec<Self> {
+        #[allow(unused_mut)]
+        let mut builds = vec![Self::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") {
+                builds.push(Self::Avx2);
+                if has!("avx512f") && has!("avx512dq") && has!("avx512vl") {
+                    builds.push(Self::Avx512);
+                }
+            }
+        }
+        builds
+    }
+
+    fn run(self, contracts: &[Contract], prices: &[f64], out: &mut [Result<f64, OptionsError>]) {
+        match self {
+            Self::Baseline => solve(contracts, prices, out),
+            // SAFETY (both): a `Build` other than `Baseline` only comes from `available`, after
+            // checking that this CPU has the features its function is compiled for.
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            Self::Avx2 => unsafe { solve_avx2(contracts, prices, out) },
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            Self::Avx512 => unsafe { solve_avx512(contracts, prices, out) },
         }
     }
 }
 
-/// Per-option scratch of one objective's list, as separate arrays (structure of arrays) so
-/// that the branch-free passes over them vectorise; reused across blocks.
-#[derive(Default)]
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn solve_avx2(contracts: &[Contract], prices: &[f64], out: &mut [Result<f64, OptionsError>]) {
+    solve(contracts, prices, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2")]
+fn solve_avx512(contracts: &[Contract], prices: &[f64], out: &mut [Result<f64, OptionsError>]) {
+    solve(contracts, prices, out)
+}
+
+/// Solves every option, a block at a time (inlined into each instruction-set build).
+#[inline(always)]
+fn solve(contracts: &[Contract], prices: &[f64], out: &mut [Result<f64, OptionsError>]) {
+    let tables = iv_start::tables();
+    let mut w = Box::new(Scratch::new());
+    for (first, block) in (0..).step_by(BLOCK).zip(contracts.chunks(BLOCK)) {
+        let n = block.len();
+        let prices = &prices[first..first + n];
+        let out = &mut out[first..first + n];
+        normalise_pass(&mut w, block, prices);
+        let (n_lower, n_upper) = sort_pass(&mut w, block, prices, out);
+        for (branch, range) in [(Branch::Lower, 0..n_lower), (Branch::Upper, n - n_upper..n)] {
+            step_pass(&mut w, branch, range.clone(), tables);
+            answer_pass(&w, branch, range, out);
+        }
+    }
+}
+
+/// What pass 1 decided for an option.
+const SCALAR: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+
+/// One block's arrays, one per quantity (structure of arrays, so the passes vectorise), at
+/// fixed sizes (so that masked positions need no bounds check).
 struct Scratch {
-    /// Table coordinates (pass 1).
-    coords: Vec<Coords>,
-    /// `1/(2β)` or `1/(2(b_max - β))`, the target (pass 1).
-    half_inv: Vec<f64>,
-    /// The objective's target value, `β` or `b_max - β` (pass 1).
-    value: Vec<f64>,
-    /// Starts (pass 2), and their unpacked copies for the step pass.
-    starts: Vec<Start>,
-    x: Vec<f64>,
-    s: Vec<f64>,
-    ln_offset: Vec<f64>,
-    t: Vec<f64>,
-    /// Results of the step pass (pass 3): `s/√T` after the step, whether the scalar loop
-    /// would stop there, whether an `erfcx` argument was beyond the vectorised range.
-    vol: Vec<f64>,
-    done: Vec<bool>,
-    beyond: Vec<bool>,
-    /// Options of the list that need the scalar iteration.
-    slow: Vec<usize>,
+    /// The normalised problem (pass 1): `x`, `β`, `b_max`, the inflexion point `s_c` and
+    /// price `b_c`, and `T`.
+    x: [f64; BLOCK],
+    beta: [f64; BLOCK],
+    b_max: [f64; BLOCK],
+    s_c: [f64; BLOCK],
+    b_c: [f64; BLOCK],
+    t: [f64; BLOCK],
+    /// [`LOWER`], [`UPPER`] or [`SCALAR`] (pass 1).
+    class: [u8; BLOCK],
+    /// Block positions to solve (pass 2): the lower objective's from the front, the upper
+    /// one's from the back; and their problems in that order (contiguous, so pass 3's loads
+    /// vectorise).
+    list: [u32; BLOCK],
+    lx: [f64; BLOCK],
+    lbeta: [f64; BLOCK],
+    lb_max: [f64; BLOCK],
+    ls_c: [f64; BLOCK],
+    lb_c: [f64; BLOCK],
+    lt: [f64; BLOCK],
+    /// Per list entry (pass 3): the tabulated start and whether the scalar solver would start
+    /// there too.
+    s: [f64; BLOCK],
+    tabulated: [bool; BLOCK],
+    stencil: [Stencil; BLOCK],
+    scale: [f64; BLOCK],
+    /// Per list entry (pass 3): the volatility after one step and whether it is final.
+    vol: [f64; BLOCK],
+    done: [bool; BLOCK],
 }
 
-fn reset<T: Clone>(v: &mut Vec<T>, n: usize, fill: T) {
-    v.clear();
-    v.resize(n, fill);
+impl Scratch {
+    fn new() -> Self {
+        Self {
+            x: [0.0; BLOCK],
+            beta: [0.0; BLOCK],
+            b_max: [0.0; BLOCK],
+            s_c: [0.0; BLOCK],
+            b_c: [0.0; BLOCK],
+            t: [0.0; BLOCK],
+            class: [SCALAR; BLOCK],
+            list: [0; BLOCK],
+            lx: [0.0; BLOCK],
+            lbeta: [0.0; BLOCK],
+            lb_max: [0.0; BLOCK],
+            ls_c: [0.0; BLOCK],
+            lb_c: [0.0; BLOCK],
+            lt: [0.0; BLOCK],
+            s: [0.0; BLOCK],
+            tabulated: [false; BLOCK],
+            stencil: [Stencil {
+                first: 0,
+                wp: [0.0; 4],
+                wq: [0.0; 4],
+            }; BLOCK],
+            scale: [0.0; BLOCK],
+            vol: [0.0; BLOCK],
+            done: [false; BLOCK],
+        }
+    }
 }
 
-/// Solves every option of one objective, in passes over the list:
-/// 1. table coordinates and the target's reciprocal, branch-free (vectorised);
-/// 2. the starts: table reads (gathers, scalar) or, outside the tables, the closed form;
-/// 3. one Householder step and the scalar loop's first convergence test, branch-free
-///    (vectorised), and the volatility `s/√T`;
-/// 4. the answers into `out`; options whose `erfcx` arguments were beyond the vectorised
-///    range redo the step with the scalar `erfcx`, and those that need more steps (about 0.2%
-///    of a typical chain) run the scalar iteration.
-fn solve_list(
-    branch: Branch,
-    list: &[Pending],
+/// Pass 1: normalise each option and choose its objective, without a branch.
+#[inline(always)]
+fn normalise_pass(w: &mut Scratch, block: &[Contract], prices: &[f64]) {
+    // Every slice cut to one length, so the compiler sees each index in range (a bounds
+    // check would be a branch, and a loop with one does not vectorise).
+    let n = block.len().min(BLOCK);
+    let (block, prices) = (&block[..n], &prices[..n]);
+    let (xs, betas, b_maxs) = (&mut w.x[..n], &mut w.beta[..n], &mut w.b_max[..n]);
+    let (s_cs, b_cs, ts, classes) = (
+        &mut w.s_c[..n],
+        &mut w.b_c[..n],
+        &mut w.t[..n],
+        &mut w.class[..n],
+    );
+    for j in 0..n {
+        let (c, price) = (&block[j], prices[j]);
+        let tm = Terms::of(c, price);
+        let positive = |v: f64| (v > 0.0) & (v < f64::INFINITY);
+        let finite = |v: f64| v.abs() < f64::INFINITY;
+        // `Contract::validate`'s conditions.
+        let valid = positive(c.spot)
+            & positive(c.strike)
+            & positive(c.t)
+            & finite(c.rate)
+            & finite(c.div_yield);
+        let (inf, lower, exact) = classify_lane(tm.x, tm.beta, tm.b_max);
+        xs[j] = tm.x;
+        betas[j] = tm.beta;
+        b_maxs[j] = tm.b_max;
+        ts[j] = c.t;
+        s_cs[j] = inf.s_c;
+        b_cs[j] = inf.b_c;
+        classes[j] = u8::from(valid & tm.solvable(price) & !exact) * (UPPER - u8::from(lower));
+    }
+}
+
+/// Pass 2: options flagged in pass 1 go through the scalar solver's normalisation and
+/// classification (their errors and zero volatilities straight into `out`); the rest are
+/// sorted into the two lists. Returns the lists' lengths.
+#[inline(always)]
+fn sort_pass(
     w: &mut Scratch,
-    contracts: &[Contract],
+    block: &[Contract],
+    prices: &[f64],
+    out: &mut [Result<f64, OptionsError>],
+) -> (usize, usize) {
+    let n = block.len();
+    let (mut n_lower, mut n_upper) = (0usize, 0usize);
+    for j in 0..n {
+        let mut class = w.class[j];
+        if class == SCALAR {
+            let c = &block[j];
+            match c.validate().and_then(|()| normalise(c, prices[j])) {
+                Err(e) => out[j] = Err(e),
+                Ok(Normalised::ZeroVol) => out[j] = Ok(0.0),
+                Ok(Normalised::Solve { x, beta, b_max }) => {
+                    let (inf, lower) = classify(x, beta, b_max);
+                    w.s_c[j] = inf.s_c;
+                    w.b_c[j] = inf.b_c;
+                    class = if lower { LOWER } else { UPPER };
+                }
+            }
+            if class == SCALAR {
+                continue;
+            }
+        }
+        // Both slots get the position and one counter moves: no branch on the objective.
+        // While positions remain, n_lower + n_upper ≤ j < n, so the front slot is never inside
+        // the back list (they meet only at the block's last option, with this position).
+        let lower = class == LOWER;
+        for slot in [n_lower, n - 1 - n_upper] {
+            w.list[slot] = j as u32;
+            w.lx[slot] = w.x[j];
+            w.lbeta[slot] = w.beta[j];
+            w.lb_max[slot] = w.b_max[j];
+            w.ls_c[slot] = w.s_c[j];
+            w.lb_c[slot] = w.b_c[j];
+            w.lt[slot] = w.t[j];
+        }
+        n_lower += usize::from(lower);
+        n_upper += usize::from(!lower);
+    }
+    (n_lower, n_upper)
+}
+
+/// Pass 3: for the list entries in `range`, the tabulated start, one Householder step and
+/// the scalar loop's first convergence test, without a branch or a call.
+#[inline(always)]
+fn step_pass(w: &mut Scratch, branch: Branch, range: std::ops::Range<usize>, tables: &Tables) {
+    let xs = &w.lx[range.clone()];
+    let m = xs.len();
+    let (betas, b_maxs, s_cs, b_cs, ts) = (
+        &w.lbeta[range.clone()][..m],
+        &w.lb_max[range.clone()][..m],
+        &w.ls_c[range.clone()][..m],
+        &w.lb_c[range.clone()][..m],
+        &w.lt[range.clone()][..m],
+    );
+    // The start in three loops: the coordinates and the stencil's place and weights
+    // (vectorised), the table reads (gathers, one option at a time), then the bracket test
+    // (vectorised).
+    let (stencils, scales, tabulated) = (
+        &mut w.stencil[range.clone()][..m],
+        &mut w.scale[range.clone()][..m],
+        &mut w.tabulated[range.clone()][..m],
+    );
+    for k in 0..m {
+        let (x, beta, b_max, s_c, b_c) = (xs[k], betas[k], b_maxs[k], s_cs[k], b_cs[k]);
+        // As the scalar `start`: the coordinates, the table, the bracket and the target.
+        let (value, coords) = match branch {
+            Branch::Lower => (beta, iv_start::lower_coords(x, beta, s_c, b_c)),
+            Branch::Upper => {
+                let c = b_max - beta;
+                (c, iv_start::upper_coords(x, c, s_c))
+            }
+        };
+        stencils[k] = Stencil::of(&coords);
+        scales[k] = coords.scale;
+        tabulated[k] = coords.inside & (value >= 1e-290);
+    }
+    let table = iv_start::table(tables, branch);
+    let starts = &mut w.s[range.clone()][..m];
+    for k in 0..m {
+        starts[k] = scales[k] * iv_start::combine(table, &stencils[k]);
+    }
+    let tabulated = &mut w.tabulated[range.clone()][..m];
+    for k in 0..m {
+        let (s, s_c) = (starts[k], s_cs[k]);
+        let (lo, hi) = match branch {
+            Branch::Lower => (0.0, s_c),
+            Branch::Upper => (s_c, f64::INFINITY),
+        };
+        tabulated[k] &= (s > lo) & (s < hi);
+    }
+    let (starts, tabulated) = (&w.s[range.clone()][..m], &w.tabulated[range.clone()][..m]);
+    let (vols, dones) = (&mut w.vol[range.clone()][..m], &mut w.done[range][..m]);
+    for k in 0..m {
+        let (x, s) = (xs[k], starts[k]);
+        let value = match branch {
+            Branch::Lower => betas[k],
+            Branch::Upper => b_maxs[k] - betas[k],
+        };
+        let target = Target {
+            half_inv: 0.5 / value,
+            ln_offset: 0.0,
+        };
+        let (Step { g, nu, step }, beyond) = householder_lane(branch, x, s, target);
+        // The scalar loop's first decision: stop at g = 0 (s stays) or once Newton's step is
+        // small (the step is taken).
+        let next = if g == 0.0 { s } else { s + step };
+        let stop = (g == 0.0) | (nu.abs() <= NEWTON_TOL * s);
+        vols[k] = next / ts[k].sqrt();
+        dones[k] = stop & tabulated[k] & !beyond;
+    }
+}
+
+/// Pass 4: the answers of the list entries in `range` into `out`; the ones pass 3 could not
+/// finish run the scalar solver's start and iteration.
+#[inline(always)]
+fn answer_pass(
+    w: &Scratch,
+    branch: Branch,
+    range: std::ops::Range<usize>,
     out: &mut [Result<f64, OptionsError>],
 ) {
-    let n = list.len();
-    let unit = Coords {
-        p: 0.0,
-        q: 0.0,
-        scale: 1.0,
-        inside: false,
-    };
-    reset(&mut w.coords, n, unit);
-    reset(&mut w.half_inv, n, 0.0);
-    reset(&mut w.value, n, 0.0);
-    // Pass 1.
-    let tables = iv_start::tables();
-    let ln = |v| iv_start::ln_approx(v, tables);
-    for (k, pend) in list.iter().enumerate() {
-        let (coords, value) = match branch {
-            Branch::Lower => (
-                iv_start::lower_coords(pend.x, pend.beta, pend.inf.s_c, pend.inf.b_c, ln),
-                pend.beta,
-            ),
-            Branch::Upper => {
-                let c = pend.b_max - pend.beta;
-                (iv_start::upper_coords(pend.x, c, pend.inf.s_c, ln), c)
-            }
-        };
-        w.coords[k] = coords;
-        w.value[k] = value;
-        w.half_inv[k] = 0.5 / value;
-    }
-    // Pass 2.
-    w.starts.clear();
-    reset(&mut w.t, n, 0.0);
-    for (k, pend) in list.iter().enumerate() {
-        let (lo, hi) = match branch {
-            Branch::Lower => (0.0, pend.inf.s_c),
-            Branch::Upper => (pend.inf.s_c, f64::INFINITY),
-        };
-        let value = w.value[k];
-        // As `Target::of`, with the reciprocal from pass 1.
-        let target = if value >= 1e-290 {
-            Target {
-                half_inv: w.half_inv[k],
-                ln_offset: 0.0,
-            }
+    for k in range {
+        let j = w.list[k] as usize;
+        out[j] = Ok(if w.done[k] {
+            w.vol[k]
         } else {
-            Target::of(value)
-        };
-        let coords = &w.coords[k];
-        let tabulated = coords.inside.then(|| iv_start::read(branch, coords));
-        let st = match tabulated {
-            Some(s) if s > lo && s < hi => Start { target, lo, hi, s },
-            _ => start_analytic(branch, pend.x, pend.beta, pend.b_max, &pend.inf),
-        };
-        w.starts.push(st);
-        w.t[k] = contracts[pend.index].t;
+            let (x, beta, b_max) = (w.x[j], w.beta[j], w.b_max[j]);
+            let inf = Inflexion::new(w.s_c[j], w.b_c[j], b_max);
+            iterate(branch, x, start(branch, x, beta, b_max, &inf)).0 / w.t[j].sqrt()
+        });
     }
-    reset(&mut w.x, n, 0.0);
-    reset(&mut w.s, n, 0.0);
-    reset(&mut w.ln_offset, n, 0.0);
-    for (k, (pend, st)) in list.iter().zip(&w.starts).enumerate() {
-        w.x[k] = pend.x;
-        w.s[k] = st.s;
-        w.half_inv[k] = st.target.half_inv;
-        w.ln_offset[k] = st.target.ln_offset;
-    }
-    // Pass 3.
-    reset(&mut w.vol, n, 0.0);
-    reset(&mut w.done, n, false);
-    reset(&mut w.beyond, n, false);
-    {
-        let (x, s, hi, lo, t) = (
-            &w.x[..n],
-            &w.s[..n],
-            &w.half_inv[..n],
-            &w.ln_offset[..n],
-            &w.t[..n],
-        );
-        let (vol, done, beyond) = (&mut w.vol[..n], &mut w.done[..n], &mut w.beyond[..n]);
-        for k in 0..n {
-            let target = Target {
-                half_inv: hi[k],
-                ln_offset: lo[k],
-            };
-            let (Step { g, nu, step }, b) = householder_lane(branch, x[k], s[k], target);
-            let (next, stop) = first_decision(s[k], g, nu, step);
-            vol[k] = next / t[k].sqrt();
-            done[k] = stop;
-            beyond[k] = b;
-        }
-    }
-    // Pass 4.
-    w.slow.clear();
-    for (k, pend) in list.iter().enumerate() {
-        let (vol, done) = if w.beyond[k] {
-            let st = &w.starts[k];
-            let Step { g, nu, step } = householder(branch, pend.x, st.s, st.target);
-            let (next, stop) = first_decision(st.s, g, nu, step);
-            (next / w.t[k].sqrt(), stop)
-        } else {
-            (w.vol[k], w.done[k])
-        };
-        if done {
-            out[pend.index] = Ok(vol);
-        } else {
-            w.slow.push(k);
-        }
-    }
-    for &k in &w.slow {
-        let pend = &list[k];
-        let (s, _) = iterate(branch, pend.x, w.starts[k]);
-        out[pend.index] = Ok(s / w.t[k].sqrt());
-    }
-}
-
-/// The scalar loop's first decision after one step from `s`: stop at `g = 0` (`s` stays) or
-/// once Newton's step is small (the step is taken). Returns the next iterate and whether to
-/// stop.
-#[inline(always)]
-fn first_decision(s: f64, g: f64, nu: f64, step: f64) -> (f64, bool) {
-    let next = if g == 0.0 { s } else { s + step };
-    (next, (g == 0.0) | (nu.abs() <= NEWTON_TOL * s))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::implied_vol::normalised_black;
+    use super::super::implied_vol::{householder, normalised_black};
+    use super::super::OptionKind;
     use super::*;
+
+    /// Every build this CPU runs gives the same bits (values) and the same errors, on a
+    /// mixed batch: the bench's spread of strikes, expiries and vols, with prices at and
+    /// beyond the bounds, invalid contracts and far strikes mixed in. (The test machine runs
+    /// all three builds.)
+    #[test]
+    fn every_build_gives_the_same_bits() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut uniform = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut contracts, mut prices) = (vec![], vec![]);
+        for i in 0..20_000 {
+            let kind = if i % 2 == 0 {
+                OptionKind::Call
+            } else {
+                OptionKind::Put
+            };
+            let strike = 22_000.0
+                * if i % 97 == 0 {
+                    50.0
+                } else {
+                    0.7 + 0.7 * uniform()
+                };
+            let t = if i % 89 == 0 {
+                -1.0
+            } else {
+                (1.0 + 364.0 * uniform()) / 365.0
+            };
+            let c = Contract::new(kind, 22_000.0, strike, t, 0.065);
+            let price = match c.price(0.05 + 1.45 * uniform()) {
+                Ok(p) if i % 53 == 0 => p * 1e3,
+                Ok(p) if i % 59 == 0 => -p,
+                Ok(p) => p,
+                Err(_) => 1.0,
+            };
+            contracts.push(c);
+            prices.push(price);
+        }
+        let builds = Build::available();
+        let run = |b: Build| {
+            let mut out = vec![Ok(0.0); contracts.len()];
+            b.run(&contracts, &prices, &mut out);
+            out.iter()
+                .map(|r| match r {
+                    Ok(v) => format!("{:x}", v.to_bits()),
+                    Err(e) => format!("{e:?}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        let baseline = run(Build::Baseline);
+        assert!(baseline.iter().any(|r| r.starts_with("InvalidInput")));
+        assert!(baseline.iter().any(|r| r.starts_with("AboveMaximum")));
+        for b in builds {
+            assert_eq!(run(b), baseline, "{b:?}");
+        }
+    }
 
     /// The vectorised step is the scalar step with our own logarithm: over a grid of `x` and
     /// `s` on both objectives, where it does not flag an `erfcx` argument beyond 4 its objective

@@ -16,19 +16,21 @@
 //! guarantees convergence (falling back to bisection) whatever the start.
 //!
 //! Speed (the server re-solves whole option chains on every tick): the cost is a setup (one
-//! `exp` and one `ln` to normalise, the inflexion point's `erfcx`, the table lookup) plus the
-//! objective evaluations (two `erfcx` and one `ln` each); the loop stops as soon as Newton's
-//! step shows the next step lands at full precision, without an extra confirming evaluation.
-//! For many options at once, [`super::implied_vols`] runs these same functions a block at a
-//! time, for throughput, with the first step's logarithm vectorised (the results agree to a
-//! few ulps).
+//! `exp` and one `ln` to normalise, the inflexion point's `erfcx`, the table lookup and its two
+//! `ln`) plus the objective evaluations (two `erfcx` and one `ln` each); the loop stops as
+//! soon as Newton's step shows the next step lands at full precision, without an extra
+//! confirming evaluation. The setup uses branch-free functions of our own
+//! ([`crate::math::exp`], [`crate::math::ln`], `erfcx` on `[0, 4]`), so that
+//! [`super::implied_vols`] runs exactly these functions over arrays, several options per vector
+//! instruction, and starts every option from the same numbers as this scalar path (only the
+//! first step's logarithm differs: libm's here, ours there; the results agree to a few ulps).
 //!
 //! The price must carry the information: where vega is tiny relative to the price (very deep
 //! in- or out-of-the-money, or near expiry), many volatilities round to the same price and the
 //! answer is only as good as the price's last digits.
 
 use super::{iv_start, Contract, OptionKind, OptionsError};
-use crate::math::{erfcx, erfcx_nonneg, erfcx_upto4, ln, norm_inv_cdf};
+use crate::math::{erfcx, erfcx_nonneg, erfcx_upto4, exp, ln, norm_inv_cdf};
 
 const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
 /// √(2/π).
@@ -184,6 +186,18 @@ pub(crate) struct Inflexion {
     pub(crate) v_c: f64,
 }
 
+impl Inflexion {
+    /// The inflexion point `s_c` with its price `b_c`, for `b_max`.
+    #[inline(always)]
+    pub(crate) fn new(s_c: f64, b_c: f64, b_max: f64) -> Self {
+        Self {
+            s_c,
+            b_c,
+            v_c: b_max * FRAC_1_SQRT_2PI,
+        }
+    }
+}
+
 #[inline(always)]
 pub(crate) fn inflexion(x: f64, b_max: f64) -> Inflexion {
     let root_abs_x = x.abs().sqrt();
@@ -194,37 +208,29 @@ pub(crate) fn inflexion(x: f64, b_max: f64) -> Inflexion {
     // starting point, so that costs nothing that matters. `erfcx_nonneg` has no branch on
     // [0, 4] and no `exp`, so neither has this.
     let b_c = 0.5 * b_max * (1.0 - erfcx_nonneg(root_abs_x));
-    Inflexion {
-        s_c,
-        b_c,
-        v_c: b_max * FRAC_1_SQRT_2PI,
-    }
+    Inflexion::new(s_c, b_c, b_max)
 }
 
-/// The inflexion point and whether `beta` is below its price (the lower objective), from the
-/// tabulated `b_c` ([`iv_start::b_c_ratio`], ~1e-10 relative) unless `beta` is within its
-/// error bound of it, where `b_c` is computed exactly: the choice of objective must be right
-/// (each objective's bracket ends at `s_c`), and it is, since the table's error is bounded.
+/// The inflexion point and whether `beta` is below its price (the lower objective).
 #[inline(always)]
 pub(crate) fn classify(x: f64, beta: f64, b_max: f64) -> (Inflexion, bool) {
+    let inf = inflexion(x, b_max);
+    (inf, is_lower(x, beta, &inf))
+}
+
+/// [`classify`] without a branch (for the batch solver's vectorised pass): its answer where
+/// the third value is false, which it is unless `√|x| > 4` (strikes beyond e^{±16} of the
+/// forward), where the caller must use [`classify`].
+#[inline(always)]
+pub(crate) fn classify_lane(x: f64, beta: f64, b_max: f64) -> (Inflexion, bool, bool) {
     let root_abs_x = x.abs().sqrt();
-    let inf = match iv_start::b_c_ratio(root_abs_x) {
-        Some(ratio) => {
-            let b_c = 0.5 * b_max * root_abs_x * ratio;
-            if (beta - b_c).abs() <= iv_start::B_C_TOL * b_c {
-                inflexion(x, b_max)
-            } else {
-                Inflexion {
-                    s_c: (2.0 * x.abs()).sqrt(),
-                    b_c,
-                    v_c: b_max * FRAC_1_SQRT_2PI,
-                }
-            }
-        }
-        None => inflexion(x, b_max),
-    };
-    let lower = is_lower(x, beta, &inf);
-    (inf, lower)
+    let b_c = 0.5 * b_max * (1.0 - erfcx_upto4(root_abs_x));
+    let inf = Inflexion::new((2.0 * x.abs()).sqrt(), b_c, b_max);
+    (
+        inf,
+        is_lower(x, beta, &inf),
+        root_abs_x.is_nan() | (root_abs_x > 4.0),
+    )
 }
 
 /// Below the inflexion point's price (and off the money) the lower objective, else the upper.
@@ -412,6 +418,76 @@ pub(crate) enum Normalised {
     Solve { x: f64, beta: f64, b_max: f64 },
 }
 
+/// A contract and price in forward terms, and the normalised problem they pose; computed
+/// without a branch or a libm call ([`crate::math::exp`], [`crate::math::ln`]), so the batch
+/// solver computes it for several options per vector instruction, and shared by both paths,
+/// which therefore start from the same numbers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Terms {
+    /// Discount factor `e^{-rT}`.
+    pub(crate) df: f64,
+    /// The price, undiscounted (`price / df`).
+    pub(crate) p: f64,
+    /// Intrinsic value and upper bound, forward terms: `(F-K)⁺` and `F` for a call, `(K-F)⁺`
+    /// and `K` for a put.
+    pub(crate) intrinsic: f64,
+    pub(crate) max: f64,
+    /// `x = -|ln(F/K)|`, `β` (time value over `√(F·K)`) and `b_max = e^{x/2}`.
+    pub(crate) x: f64,
+    pub(crate) beta: f64,
+    pub(crate) b_max: f64,
+}
+
+impl Terms {
+    #[inline(always)]
+    pub(crate) fn of(c: &Contract, price: f64) -> Self {
+        // Prices are divided by the discount factor e^{-rT} itself, not multiplied by e^{rT}: a
+        // price computed with that discount factor then comes back without its rounding (on
+        // the bench's options, 1/e^{-rT} ≠ e^{rT} in the last bit raised the RMS round-trip
+        // error by a quarter).
+        let df = exp(-c.rate * c.t);
+        let spot_df = if c.div_yield == 0.0 {
+            c.spot
+        } else {
+            c.spot * exp(-c.div_yield * c.t)
+        };
+        let f = spot_df / df;
+        let k = c.strike;
+        let p = price / df;
+        // Calls and puts by arithmetic, not a branch (a chain mixes them at random); the
+        // products by 0 and 1 are exact.
+        let call = f64::from(u8::from(c.kind == OptionKind::Call));
+        let intrinsic = ((2.0 * call - 1.0) * (f - k)).max(0.0);
+        let max = f * call + k * (1.0 - call);
+        // ln(F/K) = ln(S/K) + (r-q)·T: the same number as ln(f/k) to rounding, but it does not
+        // wait for the discount factor (this is the same log-moneyness as the pricer's d1).
+        let x = -(ln(c.spot / k) + (c.rate - c.div_yield) * c.t).abs();
+        // β = time value / √(F·K), and b_max = e^{x/2} = √(min(F,K)/max(F,K)) = min(F,K)/√(F·K):
+        // one square root and one division for both, instead of an `exp` for b_max.
+        let inv_sqrt_fk = 1.0 / (f * k).sqrt();
+        Self {
+            df,
+            p,
+            intrinsic,
+            max,
+            x,
+            beta: (p - intrinsic) * inv_sqrt_fk,
+            b_max: f.min(k) * inv_sqrt_fk,
+        }
+    }
+
+    /// Whether [`normalise`] gives `Solve` with these numbers (the price is finite, has time
+    /// value and is below the upper bound), for a valid contract; without a branch.
+    #[inline(always)]
+    pub(crate) fn solvable(&self, price: f64) -> bool {
+        (0.0..f64::INFINITY).contains(&price)
+            & (self.p >= self.intrinsic)
+            & (self.p < self.max)
+            & (self.beta > 0.0)
+            & (self.beta < self.b_max)
+    }
+}
+
 /// Checks `price` against the no-arbitrage bounds of a validated contract and normalises it.
 #[inline(always)]
 pub(crate) fn normalise(c: &Contract, price: f64) -> Result<Normalised, OptionsError> {
@@ -422,26 +498,15 @@ pub(crate) fn normalise(c: &Contract, price: f64) -> Result<Normalised, OptionsE
             value: price,
         });
     }
-    // Calls and puts by arithmetic, not a branch (a chain mixes them at random, and a
-    // mispredicted branch here throws away the work started on the following options).
-    // Prices are divided by the discount factor e^{-rT} itself, not multiplied by e^{rT}: a
-    // price computed with that discount factor then comes back without its rounding (on the
-    // bench's options, 1/e^{-rT} ≠ e^{rT} in the last bit raised the RMS round-trip error by
-    // a quarter).
-    let df = (-c.rate * c.t).exp();
-    let spot_df = if c.div_yield == 0.0 {
-        c.spot
-    } else {
-        c.spot * (-c.div_yield * c.t).exp()
-    };
-    let f = spot_df / df;
-    let k = c.strike;
-    let p = price / df;
-    let call = f64::from(u8::from(c.kind == OptionKind::Call));
-    // Intrinsic value and upper bound, forward terms: (F-K)⁺ and F for a call, (K-F)⁺ and K
-    // for a put (the products by 0 and 1 are exact).
-    let intrinsic = ((2.0 * call - 1.0) * (f - k)).max(0.0);
-    let max = f * call + k * (1.0 - call);
+    let Terms {
+        df,
+        p,
+        intrinsic,
+        max,
+        x,
+        beta,
+        b_max,
+    } = Terms::of(c, price);
     if p < intrinsic {
         return Err(OptionsError::BelowIntrinsic {
             price,
@@ -454,17 +519,9 @@ pub(crate) fn normalise(c: &Contract, price: f64) -> Result<Normalised, OptionsE
             max: max * df,
         });
     }
-    // ln(F/K) = ln(S/K) + (r-q)·T: the same number as ln(f/k) to rounding, but it does not
-    // wait for the discount factor's `exp` (this is the same log-moneyness as the pricer's d1).
-    let x = -((c.spot / k).ln() + (c.rate - c.div_yield) * c.t).abs();
-    // β = time value / √(F·K), and b_max = e^{x/2} = √(min(F,K)/max(F,K)) = min(F,K)/√(F·K):
-    // one square root and one division for both, instead of an `exp` for b_max.
-    let inv_sqrt_fk = 1.0 / (f * k).sqrt();
-    let beta = (p - intrinsic) * inv_sqrt_fk;
     if beta <= 0.0 {
         return Ok(Normalised::ZeroVol);
     }
-    let b_max = f.min(k) * inv_sqrt_fk;
     if beta >= b_max {
         return Err(OptionsError::AboveMaximum {
             price,

@@ -1,4 +1,4 @@
-//! Tabulated starting points for the implied-volatility iteration, and the inflexion price.
+//! Tabulated starting points for the implied-volatility iteration.
 //!
 //! The iteration's cost is its objective evaluations (two `erfcx`, a `ln`, three divisions
 //! each). Householder(3) converges with order four, so a start within ~1e-4 of the root needs
@@ -6,13 +6,10 @@
 //! about a quarter of a typical chain (1.86 evaluations per option on the bench's mix). Here
 //! the inverse `s(x, β)` of the normalised Black price is tabulated over coordinates in which
 //! it is smooth, one table per objective, and read back by 4×4-point (bicubic Lagrange)
-//! interpolation: a few dozen multiplications and adds, a `sqrt` and an inline logarithm
-//! ([`ln_approx`], no libm call), against an evaluation's `ln`, `erfcx`s and divisions. On
-//! the bench's mix the start is within 1e-4 for all upper-branch options and 99.8% of the
-//! lower ones: 1.002 evaluations per option.
-//!
-//! The inflexion price `b_c` (which chooses the objective) gets a 1-D table too, with a
-//! bounded error: options whose price is within that bound of `b_c` get the exact value.
+//! interpolation: a few dozen multiplications and adds, a `sqrt` and a branch-free logarithm
+//! ([`crate::math::ln`], which vectorises in the batch solver), against an evaluation's `ln`,
+//! `erfcx`s and divisions. On the bench's mix the start is within 1e-4 for all upper-branch
+//! options and 99.8% of the lower ones: 1.002 evaluations per option.
 //!
 //! The tables are built once, on first use, by solving the normalised problem at every node
 //! with the same iteration run to full precision from the closed-form start (a few thousand
@@ -31,7 +28,7 @@
 use std::sync::OnceLock;
 
 use super::implied_vol::{inflexion, is_lower, iterate, start_analytic, Branch, Inflexion, Target};
-use crate::math::erfcx_nonneg;
+use crate::math::ln;
 
 /// Largest `|x| = |ln(F/K)|` the tables cover (strikes within e^{±1} of the forward).
 const X_MAX: f64 = 1.0;
@@ -43,21 +40,11 @@ const NV: usize = 64;
 const NE: usize = 64;
 /// Largest `η` the upper table covers (σ√T up to about 5).
 const ETA_MAX: f64 = 2.0;
-/// Nodes of the inflexion-price table over `ξ ∈ [0, √X_MAX]`.
-const NB: usize = 257;
-/// Relative error bound of [`b_c_ratio`] (checked by a test with a 10× margin): within this
-/// of `b_c` the caller recomputes `b_c` exactly before choosing the objective.
-pub(crate) const B_C_TOL: f64 = 1e-9;
-
 pub(crate) struct Tables {
     /// `s / (s_c·v)` at `(ξ_i, v_j)`, row-major in `ξ`.
-    lower: Box<[f32]>,
+    lower: Box<[f32; NX * NV]>,
     /// `s` at `(ξ_i, η_j)`, row-major in `ξ`.
-    upper: Box<[f32]>,
-    /// `(ln c, 1/c)` for `c = 1 + (i + ½)/16`, for [`ln_approx`].
-    ln_inv_c: [(f64, f64); 16],
-    /// `(1 - erfcx(ξ))/ξ` at `ξ_i = i/(NB - 1)`, for [`b_c_ratio`].
-    b_c: Box<[f64]>,
+    upper: Box<[f32; NX * NE]>,
 }
 
 static TABLES: OnceLock<Tables> = OnceLock::new();
@@ -72,8 +59,10 @@ fn xi_node(i: usize) -> f64 {
 }
 
 fn build() -> Tables {
-    let mut lower = vec![0.0f32; NX * NV];
-    let mut upper = vec![0.0f32; NX * NE];
+    // Fixed sizes, so that the compiler sees every clamped index in range (no bounds-check
+    // branch in the batch solver's vectorised passes).
+    let mut lower = Box::new([0.0f32; NX * NV]);
+    let mut upper = Box::new([0.0f32; NX * NE]);
     for i in 0..NX {
         let xi = xi_node(i);
         let x = -xi * xi;
@@ -112,28 +101,7 @@ fn build() -> Tables {
             };
         }
     }
-    let mut ln_inv_c = [(0.0, 0.0); 16];
-    for (i, entry) in ln_inv_c.iter_mut().enumerate() {
-        let c = 1.0 + (i as f64 + 0.5) / 16.0;
-        *entry = (c.ln(), 1.0 / c);
-    }
-    let b_c = (0..NB)
-        .map(|i| {
-            let xi = i as f64 / (NB - 1) as f64;
-            if i == 0 {
-                // erfcx(ξ) = 1 - 2ξ/√π + O(ξ²).
-                std::f64::consts::FRAC_2_SQRT_PI
-            } else {
-                (1.0 - erfcx_nonneg(xi)) / xi
-            }
-        })
-        .collect();
-    Tables {
-        lower: lower.into_boxed_slice(),
-        upper: upper.into_boxed_slice(),
-        ln_inv_c,
-        b_c,
-    }
+    Tables { lower, upper }
 }
 
 /// Solves the branch objective for a target given by its logarithm (so that β far below the
@@ -155,8 +123,8 @@ fn solve_ln(branch: Branch, x: f64, target_ln: f64, b_max: f64, inf: &Inflexion)
 
 /// Where an option falls in its objective's table: the fractional node position `(p, q)`,
 /// the factor the interpolated value is multiplied by (`s_c·v` below the inflexion point, 1
-/// above it) and whether it is inside the table. Computed without a branch, so the batch
-/// solver computes it for two options per SSE2 instruction, with its own logarithm.
+/// above it) and whether it is inside the table. Computed without a branch or a libm call, so
+/// the batch solver computes it for several options per vector instruction.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Coords {
     pub(crate) p: f64,
@@ -165,17 +133,11 @@ pub(crate) struct Coords {
     pub(crate) inside: bool,
 }
 
-/// The lower table's coordinates of `(x, β)` (`x < 0`, `β ≤ b_c`), with the logarithm `log`.
+/// The lower table's coordinates of `(x, β)` (`x < 0`, `β ≤ b_c`).
 #[inline(always)]
-pub(crate) fn lower_coords(
-    x: f64,
-    beta: f64,
-    s_c: f64,
-    b_c: f64,
-    log: impl Fn(f64) -> f64,
-) -> Coords {
+pub(crate) fn lower_coords(x: f64, beta: f64, s_c: f64, b_c: f64) -> Coords {
     let xi = s_c * std::f64::consts::FRAC_1_SQRT_2;
-    let v = ((0.5 * x - log(b_c)) / (0.5 * x - log(beta))).sqrt();
+    let v = ((0.5 * x - ln(b_c)) / (0.5 * x - ln(beta))).sqrt();
     Coords {
         p: xi * (NX as f64 / X_MAX.sqrt()) - 0.5,
         q: v * (NV - 1) as f64,
@@ -184,10 +146,10 @@ pub(crate) fn lower_coords(
     }
 }
 
-/// The upper table's coordinates of `(x, c = b_max - β)`, with the logarithm `log`.
+/// The upper table's coordinates of `(x, c = b_max - β)`.
 #[inline(always)]
-pub(crate) fn upper_coords(x: f64, c: f64, s_c: f64, log: impl Fn(f64) -> f64) -> Coords {
-    let eta = (0.5 * x - log(c)).sqrt();
+pub(crate) fn upper_coords(x: f64, c: f64, s_c: f64) -> Coords {
+    let eta = (0.5 * x - ln(c)).sqrt();
     let xi = s_c * std::f64::consts::FRAC_1_SQRT_2;
     Coords {
         p: xi * (NX as f64 / X_MAX.sqrt()) - 0.5,
@@ -200,65 +162,34 @@ pub(crate) fn upper_coords(x: f64, c: f64, s_c: f64, log: impl Fn(f64) -> f64) -
 /// The tabulated start at `coords` (inside the table) on `branch`'s table.
 #[inline(always)]
 pub(crate) fn read(branch: Branch, coords: &Coords) -> f64 {
-    let t = tables();
-    let (table, cols) = match branch {
-        Branch::Lower => (&t.lower, NV),
-        Branch::Upper => (&t.upper, NE),
-    };
-    coords.scale * interpolate(table, cols, coords.p, coords.q)
+    read_in(tables(), branch, coords)
+}
+
+/// [`read`] in the given tables (the batch solver looks them up once per call).
+#[inline(always)]
+pub(crate) fn read_in(t: &Tables, branch: Branch, coords: &Coords) -> f64 {
+    coords.scale * interpolate(table(t, branch), coords.p, coords.q)
 }
 
 /// Start on the lower objective (`x < 0`, `β ≤ b_c`), or `None` outside the table.
 #[inline(always)]
 pub(crate) fn lower(x: f64, beta: f64, inf: &Inflexion) -> Option<f64> {
-    let t = tables();
-    let coords = lower_coords(x, beta, inf.s_c, inf.b_c, |v| ln_approx(v, t));
+    let coords = lower_coords(x, beta, inf.s_c, inf.b_c);
     coords.inside.then(|| read(Branch::Lower, &coords))
 }
 
 /// Start on the upper objective (`c = b_max - β`), or `None` outside the table.
 #[inline(always)]
 pub(crate) fn upper(x: f64, c: f64, inf: &Inflexion) -> Option<f64> {
-    let t = tables();
-    let coords = upper_coords(x, c, inf.s_c, |v| ln_approx(v, t));
+    let coords = upper_coords(x, c, inf.s_c);
     coords.inside.then(|| read(Branch::Upper, &coords))
 }
 
-/// `ln v` to ~1e-13 (absolute, or relative above 1) for normal positive `v` (`v.ln()`
-/// otherwise), inline, without a libm call or a division: a table coordinate needs no more,
-/// and a wrong coordinate would only cost an evaluation. `v = 2^e·m`, `m ∈ [1, 2)`; the top
-/// four bits of `m` pick `c` (a sixteenth's midpoint) with `ln c` and `1/c` tabulated, so
-/// `u = m/c - 1 ∈ [-1/33, 1/33]` and `ln(1 + u)` is its series to `u⁷`.
+/// `⌊v⌋` clamped to `[0, max]` (NaN to 0): the clamp happens in floating point and the
+/// conversions go through `i32`, which vectorise (`usize` ones do not).
 #[inline(always)]
-pub(crate) fn ln_approx(v: f64, t: &Tables) -> f64 {
-    if !(f64::MIN_POSITIVE..f64::INFINITY).contains(&v) {
-        return v.ln();
-    }
-    let bits = v.to_bits();
-    let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
-    let e = ((bits >> 52) as i64 - 1023) as f64;
-    let i = ((bits >> 48) & 0xf) as usize;
-    let u = m * t.ln_inv_c[i].1 - 1.0;
-    let u2 = u * u;
-    let series = (u - 0.5 * u2)
-        + u2 * u * ((1.0 / 3.0 - 0.25 * u) + u2 * (0.2 - u * (1.0 / 6.0) + u2 * (1.0 / 7.0)));
-    e * std::f64::consts::LN_2 + t.ln_inv_c[i].0 + series
-}
-
-/// `(1 - erfcx(ξ))/ξ`, so that `b_c = ½·b_max·ξ·(that)`, to [`B_C_TOL`] relative for
-/// `ξ = √|x| ≤ √X_MAX` (`None` beyond): a cubic through four of 257 nodes instead of an
-/// `erfcx` (a rational with a division, plus a series for e^{ξ²} near the money). The ratio
-/// is smooth (it tends to 2/√π at 0), unlike `1 - erfcx(ξ)` itself relative to its size.
-#[inline(always)]
-pub(crate) fn b_c_ratio(xi: f64) -> Option<f64> {
-    if xi.is_nan() || xi > X_MAX.sqrt() {
-        return None;
-    }
-    let t = &tables().b_c;
-    let q = xi * ((NB - 1) as f64 / X_MAX.sqrt());
-    let j0 = ((q - 1.0).max(0.0) as usize).min(NB - 4);
-    let w = weights(q - j0 as f64);
-    Some((t[j0] * w[0] + t[j0 + 1] * w[1]) + (t[j0 + 2] * w[2] + t[j0 + 3] * w[3]))
+fn node(v: f64, max: usize) -> i32 {
+    v.max(0.0).min(max as f64) as i32
 }
 
 /// Cubic Lagrange weights of the nodes 0..4 at position `t` (nodes at 0, 1, 2, 3).
@@ -273,65 +204,80 @@ fn weights(t: f64) -> [f64; 4] {
     ]
 }
 
-/// Bicubic interpolation in a row-major table with `cols` columns at fractional node
-/// position `(p, q)`; the 4×4 stencil is clamped inside the table, so positions up to half a
-/// cell outside extrapolate smoothly.
+/// Bicubic interpolation in a row-major table at fractional node position `(p, q)`; the 4×4
+/// stencil is clamped inside the table, so positions up to half a cell outside extrapolate
+/// smoothly.
 #[inline(always)]
-fn interpolate(table: &[f32], cols: usize, p: f64, q: f64) -> f64 {
-    let rows = table.len() / cols;
-    // `as usize` saturates negative and NaN to 0; both are clamped into range.
-    let i0 = ((p - 1.0).max(0.0) as usize).min(rows - 4);
-    let j0 = ((q - 1.0).max(0.0) as usize).min(cols - 4);
-    let wp = weights(p - i0 as f64);
-    let wq = weights(q - j0 as f64);
-    let mut acc = 0.0;
-    for (a, wa) in wp.iter().enumerate() {
-        let row = &table[(i0 + a) * cols + j0..(i0 + a) * cols + j0 + 4];
-        let inner = f64::from(row[0]) * wq[0]
-            + f64::from(row[1]) * wq[1]
-            + f64::from(row[2]) * wq[2]
-            + f64::from(row[3]) * wq[3];
-        acc += wa * inner;
+fn interpolate(table: &[f32; NX * NV], p: f64, q: f64) -> f64 {
+    combine(table, &Stencil::at(p, q))
+}
+
+/// Where a bicubic read happens: the stencil's first node (flat index) and the weights of its
+/// rows and columns. Computed apart from the reads so that the batch solver computes it in a
+/// vectorised pass and only the table reads (gathers) stay one option at a time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stencil {
+    pub(crate) first: u32,
+    pub(crate) wp: [f64; 4],
+    pub(crate) wq: [f64; 4],
+}
+
+impl Stencil {
+    #[inline(always)]
+    pub(crate) fn at(p: f64, q: f64) -> Self {
+        const { assert!(NV == NE) };
+        let (rows, cols) = (NX, NV);
+        let (n0, m0) = (node(p - 1.0, rows - 4), node(q - 1.0, cols - 4));
+        Self {
+            first: (n0 * cols as i32 + m0) as u32,
+            wp: weights(p - f64::from(n0)),
+            wq: weights(q - f64::from(m0)),
+        }
     }
-    acc
+
+    /// [`Stencil::at`] of a start's coordinates.
+    #[inline(always)]
+    pub(crate) fn of(coords: &Coords) -> Self {
+        Self::at(coords.p, coords.q)
+    }
+}
+
+/// The bicubic sum over `stencil` in `table`: the four rows weighted and summed column by
+/// column (four-wide operations, which the compiler maps to one vector instruction each where
+/// it can), then the columns weighted.
+#[inline(always)]
+pub(crate) fn combine(table: &[f32; NX * NV], stencil: &Stencil) -> f64 {
+    let cols = NV;
+    // Clamped again for the compiler's range analysis (the stencil is inside by construction).
+    let first = (stencil.first as usize).min((NX - 4) * cols + cols - 4);
+    let row = |a: usize| -> [f64; 4] {
+        let r = &table[first + a * cols..first + a * cols + 4];
+        [r[0], r[1], r[2], r[3]].map(f64::from)
+    };
+    let wp = &stencil.wp;
+    let mut column = [0.0; 4];
+    for (a, wa) in wp.iter().enumerate() {
+        for (col, r) in column.iter_mut().zip(row(a)) {
+            *col += wa * r;
+        }
+    }
+    let wq = &stencil.wq;
+    (column[0] * wq[0] + column[1] * wq[1]) + (column[2] * wq[2] + column[3] * wq[3])
+}
+
+/// The table of `branch`'s objective.
+#[inline(always)]
+pub(crate) fn table(t: &Tables, branch: Branch) -> &[f32; NX * NV] {
+    match branch {
+        Branch::Lower => &t.lower,
+        Branch::Upper => &t.upper,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::implied_vol::normalised_black;
     use super::*;
-
-    /// The coordinates' logarithm agrees with libm's across the whole double range.
-    #[test]
-    fn ln_approx_matches_ln() {
-        let mut worst = 0.0f64;
-        let mut v = 1e-310;
-        while v < 1e300 {
-            let (a, b) = (ln_approx(v, tables()), v.ln());
-            worst = worst.max((a - b).abs() / b.abs().max(1.0));
-            v *= 1.000_37;
-        }
-        assert!(worst <= 1e-12, "worst {worst:e}");
-        let t = tables();
-        assert!(ln_approx(0.0, t) == f64::NEG_INFINITY && ln_approx(-1.0, t).is_nan());
-    }
-
-    /// The tabulated inflexion price is within B_C_TOL/10 of the exact one everywhere it
-    /// answers, so the exact recomputation band (B_C_TOL) always holds the true boundary.
-    #[test]
-    fn b_c_ratio_within_tolerance() {
-        let mut worst = 0.0f64;
-        for i in 1..=1_000_000 {
-            let xi = X_MAX.sqrt() * i as f64 / 1e6;
-            let x = -xi * xi;
-            let b_max = (0.5 * x).exp();
-            let exact = inflexion(x, b_max).b_c;
-            let approx = 0.5 * b_max * xi * b_c_ratio(xi).unwrap();
-            worst = worst.max(((approx - exact) / exact).abs());
-        }
-        assert!(worst <= 0.1 * B_C_TOL, "worst {worst:e}");
-        assert!(b_c_ratio(1.01 * X_MAX.sqrt()).is_none() && b_c_ratio(f64::NAN).is_none());
-    }
 
     /// On the benchmark's mix (strikes 0.7-1.4x, 1 day to 1 year, vols 5-150%) the tabulated
     /// start covers every option and is within 1e-4 of the root for more than 99% of them on
