@@ -39,8 +39,7 @@ use super::iv_start::{self, Stencil, Tables};
 use super::{Contract, OptionsError};
 
 /// Options per block: the block's arrays (~190 KiB) stay in the core's cache (256 and 512
-/// measured the same). A power of two, so that a
-/// position masked with `BLOCK - 1` is provably inside them (no bounds-check branch).
+/// measured the same).
 const BLOCK: usize = 1024;
 
 /// Implied volatilities of `contracts[i]` at `prices[i]` into `out[i]`, each what
@@ -162,8 +161,7 @@ const SCALAR: u8 = 0;
 const LOWER: u8 = 1;
 const UPPER: u8 = 2;
 
-/// One block's arrays, one per quantity (structure of arrays, so the passes vectorise), at
-/// fixed sizes (so that masked positions need no bounds check).
+/// One block's arrays, one per quantity (structure of arrays, so the passes vectorise).
 struct Scratch {
     /// The normalised problem (pass 1): `x`, `β`, `b_max`, the inflexion point `s_c` and
     /// price `b_c`, and `T`.
@@ -313,7 +311,8 @@ fn sort_pass(
 }
 
 /// Pass 3: for the list entries in `range`, the tabulated start, one Householder step and
-/// the scalar loop's first convergence test, without a branch or a call.
+/// the scalar loop's first convergence test, without a branch or a call; an entry is done
+/// if the scalar solver would have started there too and stopped after that step.
 #[inline(always)]
 fn step_pass(w: &mut Scratch, branch: Branch, range: std::ops::Range<usize>, tables: &Tables) {
     let xs = &w.lx[range.clone()];
@@ -325,9 +324,8 @@ fn step_pass(w: &mut Scratch, branch: Branch, range: std::ops::Range<usize>, tab
         &w.lb_c[range.clone()][..m],
         &w.lt[range.clone()][..m],
     );
-    // The start in three loops: the coordinates and the stencil's place and weights
-    // (vectorised), the table reads (gathers, one option at a time), then the bracket test
-    // (vectorised).
+    // The start in two loops: the coordinates and the stencil's place and weights
+    // (vectorised), then the table reads (gathers, one option at a time).
     let (stencils, scales, tabulated) = (
         &mut w.stencil[range.clone()][..m],
         &mut w.scale[range.clone()][..m],
@@ -335,7 +333,7 @@ fn step_pass(w: &mut Scratch, branch: Branch, range: std::ops::Range<usize>, tab
     );
     for k in 0..m {
         let (x, beta, b_max, s_c, b_c) = (xs[k], betas[k], b_maxs[k], s_cs[k], b_cs[k]);
-        // As the scalar `start`: the coordinates, the table, the bracket and the target.
+        // As the scalar `start`: the coordinates, the table and the target.
         let (value, coords) = match branch {
             Branch::Lower => (beta, iv_start::lower_coords(x, beta, s_c, b_c)),
             Branch::Upper => {
@@ -352,22 +350,14 @@ fn step_pass(w: &mut Scratch, branch: Branch, range: std::ops::Range<usize>, tab
     for k in 0..m {
         starts[k] = scales[k] * iv_start::combine(table, &stencils[k]);
     }
-    let tabulated = &mut w.tabulated[range.clone()][..m];
-    for k in 0..m {
-        let (s, s_c) = (starts[k], s_cs[k]);
-        let (lo, hi) = match branch {
-            Branch::Lower => (0.0, s_c),
-            Branch::Upper => (s_c, f64::INFINITY),
-        };
-        tabulated[k] &= (s > lo) & (s < hi);
-    }
     let (starts, tabulated) = (&w.s[range.clone()][..m], &w.tabulated[range.clone()][..m]);
     let (vols, dones) = (&mut w.vol[range.clone()][..m], &mut w.done[range][..m]);
     for k in 0..m {
         let (x, s) = (xs[k], starts[k]);
-        let value = match branch {
-            Branch::Lower => betas[k],
-            Branch::Upper => b_maxs[k] - betas[k],
+        // The scalar solver starts from the table only inside the objective's bracket.
+        let (value, in_bracket) = match branch {
+            Branch::Lower => (betas[k], (s > 0.0) & (s < s_cs[k])),
+            Branch::Upper => (b_maxs[k] - betas[k], (s > s_cs[k]) & (s < f64::INFINITY)),
         };
         let target = Target {
             half_inv: 0.5 / value,
@@ -379,7 +369,7 @@ fn step_pass(w: &mut Scratch, branch: Branch, range: std::ops::Range<usize>, tab
         let next = if g == 0.0 { s } else { s + step };
         let stop = (g == 0.0) | (nu.abs() <= NEWTON_TOL * s);
         vols[k] = next / ts[k].sqrt();
-        dones[k] = stop & tabulated[k] & !beyond;
+        dones[k] = stop & tabulated[k] & in_bracket & !beyond;
     }
 }
 
