@@ -17,6 +17,8 @@ pub mod bar;
 pub mod indicators;
 pub mod math;
 pub mod options;
+#[cfg(test)]
+mod test_rng;
 #[cfg(feature = "tools")]
 pub mod tools;
 

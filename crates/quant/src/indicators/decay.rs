@@ -81,14 +81,11 @@ mod tests {
     #[test]
     fn scaled_blocks_track_the_plain_recurrence() {
         // A positive random walk, 20,000 steps.
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rng = crate::test_rng::Xorshift::new(0x9E37_79B9_7F4A_7C15);
         let mut price = 100.0;
         let xs: Vec<f64> = (0..20_000)
             .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                price *= 1.0 + 0.01 * ((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
+                price *= 1.0 + 0.01 * (rng.uniform() - 0.5);
                 price
             })
             .collect();

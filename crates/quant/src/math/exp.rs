@@ -89,13 +89,8 @@ mod tests {
     /// on the special values.
     #[test]
     fn within_one_ulp_of_std() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut uniform = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::test_rng::Xorshift::new(0x9E37_79B9_7F4A_7C15);
+        let mut uniform = move || rng.uniform();
         let (mut worst, mut differ) = (0u64, 0usize);
         for i in 0..8_000_000 {
             let x = if i % 2 == 0 {

@@ -406,13 +406,8 @@ mod tests {
     /// all three builds.)
     #[test]
     fn every_build_gives_the_same_bits() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut uniform = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::test_rng::Xorshift::new(0x2545_F491_4F6C_DD1D);
+        let mut uniform = move || rng.uniform();
         let (mut contracts, mut prices) = (vec![], vec![]);
         for i in 0..20_000 {
             let kind = if i % 2 == 0 {

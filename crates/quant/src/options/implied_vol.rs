@@ -598,13 +598,8 @@ mod tests {
     /// moves s by at most 1e-13).
     #[test]
     fn realistic_mix_takes_about_two_evaluations() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut uniform = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rng = crate::test_rng::Xorshift::new(0x2545_F491_4F6C_DD1D);
+        let mut uniform = move || rng.uniform();
         let (mut total, mut cases, mut worst) = (0usize, 0usize, 0usize);
         while cases < 20_000 {
             let x = -(0.7 + 0.7 * uniform()).ln().abs();
