@@ -18,7 +18,7 @@ pub mod indicators;
 pub mod math;
 pub mod options;
 #[cfg(test)]
-mod test_rng;
+mod test_support;
 #[cfg(feature = "tools")]
 pub mod tools;
 

@@ -81,7 +81,7 @@ mod tests {
     #[test]
     fn scaled_blocks_track_the_plain_recurrence() {
         // A positive random walk, 20,000 steps.
-        let mut rng = crate::test_rng::Xorshift::new(0x9E37_79B9_7F4A_7C15);
+        let mut rng = crate::test_support::Xorshift::new(0x9E37_79B9_7F4A_7C15);
         let mut price = 100.0;
         let xs: Vec<f64> = (0..20_000)
             .map(|_| {

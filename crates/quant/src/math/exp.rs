@@ -74,14 +74,7 @@ const C: [f64; 12] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ulps(a: f64, b: f64) -> u64 {
-        if a == b {
-            return 0;
-        }
-        let (a, b) = (a.to_bits() as i64, b.to_bits() as i64);
-        (a - b).unsigned_abs()
-    }
+    use crate::test_support::ulps;
 
     /// Against libm's `exp` (within an ulp of exact itself): at most 1 ulp apart on 4 million
     /// inputs uniform over the whole finite range (subnormal and overflowing results
@@ -89,7 +82,7 @@ mod tests {
     /// on the special values.
     #[test]
     fn within_one_ulp_of_std() {
-        let mut rng = crate::test_rng::Xorshift::new(0x9E37_79B9_7F4A_7C15);
+        let mut rng = crate::test_support::Xorshift::new(0x9E37_79B9_7F4A_7C15);
         let mut uniform = move || rng.uniform();
         let (mut worst, mut differ) = (0u64, 0usize);
         for i in 0..8_000_000 {

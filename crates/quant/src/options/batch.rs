@@ -406,7 +406,7 @@ mod tests {
     /// all three builds.)
     #[test]
     fn every_build_gives_the_same_bits() {
-        let mut rng = crate::test_rng::Xorshift::new(0x2545_F491_4F6C_DD1D);
+        let mut rng = crate::test_support::Xorshift::new(0x2545_F491_4F6C_DD1D);
         let mut uniform = move || rng.uniform();
         let (mut contracts, mut prices) = (vec![], vec![]);
         for i in 0..20_000 {

@@ -598,7 +598,7 @@ mod tests {
     /// moves s by at most 1e-13).
     #[test]
     fn realistic_mix_takes_about_two_evaluations() {
-        let mut rng = crate::test_rng::Xorshift::new(0x2545_F491_4F6C_DD1D);
+        let mut rng = crate::test_support::Xorshift::new(0x2545_F491_4F6C_DD1D);
         let mut uniform = move || rng.uniform();
         let (mut total, mut cases, mut worst) = (0usize, 0usize, 0usize);
         while cases < 20_000 {

@@ -285,7 +285,7 @@ mod tests {
     /// the rest within 5.1e-3), and never off by more than 1%.
     #[test]
     fn start_within_1e4_on_bench_mix() {
-        let mut rng = crate::test_rng::Xorshift::new(0x2545_F491_4F6C_DD1D);
+        let mut rng = crate::test_support::Xorshift::new(0x2545_F491_4F6C_DD1D);
         let mut uniform = move || rng.uniform();
         // [objective][within 1e-4, beyond], worst relative error.
         let mut count = [[0usize; 2]; 2];
