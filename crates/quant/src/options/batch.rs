@@ -401,9 +401,9 @@ mod tests {
     use super::*;
 
     /// Every build this CPU runs gives the same bits (values) and the same errors, on a
-    /// mixed batch: the bench's spread of strikes, expiries and vols, with prices at and
-    /// beyond the bounds, invalid contracts and far strikes mixed in. (The test machine runs
-    /// all three builds.)
+    /// mixed batch: the bench's spread of strikes, expiries and vols, with prices beyond the
+    /// bounds, negative and NaN prices, invalid contracts and far strikes mixed in. (The test
+    /// machine runs all three builds.)
     #[test]
     fn every_build_gives_the_same_bits() {
         let mut rng = crate::test_support::Xorshift::new(0x2545_F491_4F6C_DD1D);
@@ -430,6 +430,7 @@ mod tests {
             let price = match c.price(0.05 + 1.45 * uniform()) {
                 Ok(p) if i % 53 == 0 => p * 1e3,
                 Ok(p) if i % 59 == 0 => -p,
+                Ok(_) if i % 61 == 0 => f64::NAN,
                 Ok(p) => p,
                 Err(_) => 1.0,
             };
