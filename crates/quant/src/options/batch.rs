@@ -89,39 +89,51 @@ enum Build {
 }
 
 impl Build {
-    /// The best build this CPU runs (the check is cached by the standard library).
+    /// Best first.
+    const ALL: &[Self] = &[
+        #[cfg(target_arch = "x86_64")]
+        Self::Avx512,
+        #[cfg(target_arch = "x86_64")]
+        Self::Avx2,
+        Self::Baseline,
+    ];
+
+    /// The best build this CPU runs.
     fn best() -> Self {
-        *Self::available().last().unwrap_or(&Self::Baseline)
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|b| b.runs_here())
+            .unwrap_or(Self::Baseline)
     }
 
-    /// Every build this CPU runs, best last.
-    fn available() -> Vec<Self> {
-        #[allow(unused_mut)]
-        let mut builds = vec![Self::Baseline];
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("avx2") {
-                builds.push(Self::Avx2);
-                if has!("avx512f") && has!("avx512dq") && has!("avx512vl") {
-                    builds.push(Self::Avx512);
-                }
+    /// Whether this CPU has what the build is compiled for (the check is cached by the standard
+    /// library).
+    fn runs_here(self) -> bool {
+        match self {
+            Self::Baseline => true,
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx512 => {
+                use std::arch::is_x86_feature_detected as has;
+                has!("avx2") && has!("avx512f") && has!("avx512dq") && has!("avx512vl")
             }
         }
-        builds
     }
 
+    /// Runs the build, or the baseline if this CPU cannot.
     fn run(self, contracts: &[Contract], prices: &[f64], out: &mut [Result<f64, OptionsError>]) {
         match self {
-            Self::Baseline => solve(contracts, prices, out),
-            // SAFETY (both): a `Build` other than `Baseline` only comes from `available`, after
-            // checking that this CPU has the features its function is compiled for.
+            // SAFETY (both): this CPU has the features the function is compiled for, checked
+            // by `runs_here` in the guard.
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]
-            Self::Avx2 => unsafe { solve_avx2(contracts, prices, out) },
+            Self::Avx2 if self.runs_here() => unsafe { solve_avx2(contracts, prices, out) },
             #[cfg(target_arch = "x86_64")]
             #[allow(unsafe_code)]
-            Self::Avx512 => unsafe { solve_avx512(contracts, prices, out) },
+            Self::Avx512 if self.runs_here() => unsafe { solve_avx512(contracts, prices, out) },
+            _ => solve(contracts, prices, out),
         }
     }
 }
@@ -142,7 +154,7 @@ fn solve_avx512(contracts: &[Contract], prices: &[f64], out: &mut [Result<f64, O
 #[inline(always)]
 fn solve(contracts: &[Contract], prices: &[f64], out: &mut [Result<f64, OptionsError>]) {
     let tables = iv_start::tables();
-    let mut w = Box::new(Scratch::new());
+    let mut w = Scratch::new(contracts.len());
     for (first, block) in (0..).step_by(BLOCK).zip(contracts.chunks(BLOCK)) {
         let n = block.len();
         let prices = &prices[first..first + n];
@@ -165,62 +177,66 @@ const UPPER: u8 = 2;
 struct Scratch {
     /// The normalised problem (pass 1): `x`, `β`, `b_max`, the inflexion point `s_c` and
     /// price `b_c`, and `T`.
-    x: [f64; BLOCK],
-    beta: [f64; BLOCK],
-    b_max: [f64; BLOCK],
-    s_c: [f64; BLOCK],
-    b_c: [f64; BLOCK],
-    t: [f64; BLOCK],
+    x: Vec<f64>,
+    beta: Vec<f64>,
+    b_max: Vec<f64>,
+    s_c: Vec<f64>,
+    b_c: Vec<f64>,
+    t: Vec<f64>,
     /// [`LOWER`], [`UPPER`] or [`SCALAR`] (pass 1).
-    class: [u8; BLOCK],
+    class: Vec<u8>,
     /// Block positions to solve (pass 2): the lower objective's from the front, the upper
     /// one's from the back; and their problems in that order (contiguous, so pass 3's loads
     /// vectorise).
-    list: [u32; BLOCK],
-    lx: [f64; BLOCK],
-    lbeta: [f64; BLOCK],
-    lb_max: [f64; BLOCK],
-    ls_c: [f64; BLOCK],
-    lb_c: [f64; BLOCK],
-    lt: [f64; BLOCK],
+    list: Vec<u32>,
+    lx: Vec<f64>,
+    lbeta: Vec<f64>,
+    lb_max: Vec<f64>,
+    ls_c: Vec<f64>,
+    lb_c: Vec<f64>,
+    lt: Vec<f64>,
     /// Per list entry (pass 3): the tabulated start and whether the scalar solver would start
     /// there too.
-    s: [f64; BLOCK],
-    tabulated: [bool; BLOCK],
-    stencil: [Stencil; BLOCK],
-    scale: [f64; BLOCK],
+    s: Vec<f64>,
+    tabulated: Vec<bool>,
+    stencil: Vec<Stencil>,
+    scale: Vec<f64>,
     /// Per list entry (pass 3): the volatility after one step and whether it is final.
-    vol: [f64; BLOCK],
-    done: [bool; BLOCK],
+    vol: Vec<f64>,
+    done: Vec<bool>,
 }
 
 impl Scratch {
-    fn new() -> Self {
+    /// Arrays for blocks of up to `len` options (a short batch, a chain's few hundred legs,
+    /// gets short arrays).
+    fn new(len: usize) -> Self {
+        let n = len.min(BLOCK);
+        let stencil = Stencil {
+            first: 0,
+            wp: [0.0; 4],
+            wq: [0.0; 4],
+        };
         Self {
-            x: [0.0; BLOCK],
-            beta: [0.0; BLOCK],
-            b_max: [0.0; BLOCK],
-            s_c: [0.0; BLOCK],
-            b_c: [0.0; BLOCK],
-            t: [0.0; BLOCK],
-            class: [SCALAR; BLOCK],
-            list: [0; BLOCK],
-            lx: [0.0; BLOCK],
-            lbeta: [0.0; BLOCK],
-            lb_max: [0.0; BLOCK],
-            ls_c: [0.0; BLOCK],
-            lb_c: [0.0; BLOCK],
-            lt: [0.0; BLOCK],
-            s: [0.0; BLOCK],
-            tabulated: [false; BLOCK],
-            stencil: [Stencil {
-                first: 0,
-                wp: [0.0; 4],
-                wq: [0.0; 4],
-            }; BLOCK],
-            scale: [0.0; BLOCK],
-            vol: [0.0; BLOCK],
-            done: [false; BLOCK],
+            x: vec![0.0; n],
+            beta: vec![0.0; n],
+            b_max: vec![0.0; n],
+            s_c: vec![0.0; n],
+            b_c: vec![0.0; n],
+            t: vec![0.0; n],
+            class: vec![SCALAR; n],
+            list: vec![0; n],
+            lx: vec![0.0; n],
+            lbeta: vec![0.0; n],
+            lb_max: vec![0.0; n],
+            ls_c: vec![0.0; n],
+            lb_c: vec![0.0; n],
+            lt: vec![0.0; n],
+            s: vec![0.0; n],
+            tabulated: vec![false; n],
+            stencil: vec![stencil; n],
+            scale: vec![0.0; n],
+            vol: vec![0.0; n],
+            done: vec![false; n],
         }
     }
 }
@@ -230,7 +246,7 @@ impl Scratch {
 fn normalise_pass(w: &mut Scratch, block: &[Contract], prices: &[f64]) {
     // Every slice cut to one length, so the compiler sees each index in range (a bounds
     // check would be a branch, and a loop with one does not vectorise).
-    let n = block.len().min(BLOCK);
+    let n = block.len();
     let (block, prices) = (&block[..n], &prices[..n]);
     let (xs, betas, b_maxs) = (&mut w.x[..n], &mut w.beta[..n], &mut w.b_max[..n]);
     let (s_cs, b_cs, ts, classes) = (
@@ -437,7 +453,6 @@ mod tests {
             contracts.push(c);
             prices.push(price);
         }
-        let builds = Build::available();
         let run = |b: Build| {
             let mut out = vec![Ok(0.0); contracts.len()];
             b.run(&contracts, &prices, &mut out);
@@ -451,7 +466,7 @@ mod tests {
         let baseline = run(Build::Baseline);
         assert!(baseline.iter().any(|r| r.starts_with("InvalidInput")));
         assert!(baseline.iter().any(|r| r.starts_with("AboveMaximum")));
-        for b in builds {
+        for b in Build::ALL.iter().copied().filter(|b| b.runs_here()) {
             assert_eq!(run(b), baseline, "{b:?}");
         }
     }

@@ -60,7 +60,7 @@ fn xi_node(i: usize) -> f64 {
 
 fn build() -> Tables {
     // Fixed sizes, so that the compiler sees every clamped index in range (no bounds-check
-    // branch in the batch solver's vectorised passes).
+    // branch in the table reads).
     let mut lower = Box::new([0.0f32; NX * NV]);
     let mut upper = Box::new([0.0f32; NX * NE]);
     for i in 0..NX {
@@ -162,13 +162,7 @@ pub(crate) fn upper_coords(x: f64, c: f64, s_c: f64) -> Coords {
 /// The tabulated start at `coords` (inside the table) on `branch`'s table.
 #[inline(always)]
 pub(crate) fn read(branch: Branch, coords: &Coords) -> f64 {
-    read_in(tables(), branch, coords)
-}
-
-/// [`read`] in the given tables (the batch solver looks them up once per call).
-#[inline(always)]
-pub(crate) fn read_in(t: &Tables, branch: Branch, coords: &Coords) -> f64 {
-    coords.scale * interpolate(table(t, branch), coords.p, coords.q)
+    coords.scale * interpolate(table(tables(), branch), coords.p, coords.q)
 }
 
 /// Start on the lower objective (`x < 0`, `β ≤ b_c`), or `None` outside the table.
